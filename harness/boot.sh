@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# boot.sh VARIANT INITRD MODE OUTDIR: boot a kernel variant under QEMU TCG
+# with an SMT topology and run the guest job MODE (test, run, vm, shell).
+# The console goes to OUTDIR/console.log, the job's output to
+# OUTDIR/results.log (ttyS1).  Exit status: the guest job's, or
+#   124 the guest exceeded TIMEOUT seconds (killed),
+#   125 the guest stopped without reporting (panic, triple fault),
+#   126 the job passed but the console shows a kernel splat.
+# Environment: CORES THREADS SOCKETS MEM TIMEOUT APPEND ICOUNT STREAM.
+. "$(dirname "$0")/lib.sh"
+
+variant=$1 initrd=$2 mode=$3 outdir=$4
+obj=$(obj_dir "$variant")
+cores=${CORES:-4} threads=${THREADS:-2} sockets=${SOCKETS:-1}
+ncpu=$((sockets * cores * threads))
+mem=${MEM:-1G}
+timeout=${TIMEOUT:-900}
+mkdir -p "$outdir"
+rm -f "$outdir/console.log" "$outdir/results.log"
+: >"$outdir/results.log"
+
+accel=(-accel tcg)
+if [ -n "${ICOUNT:-}" ]; then
+	# Deterministic virtual time: one host thread, instructions as clock.
+	accel=(-accel tcg,thread=single -icount "shift=$ICOUNT,sleep=off")
+fi
+numa=()
+if [ "$sockets" -gt 1 ]; then
+	memmb=$(($(numfmt --from=iec "$mem") / 1048576 / sockets))
+	per=$((cores * threads))
+	for s in $(seq 0 $((sockets - 1))); do
+		numa+=(-object "memory-backend-ram,id=m$s,size=${memmb}M"
+		       -numa "node,nodeid=$s,memdev=m$s,cpus=$((s * per))-$((s * per + per - 1))")
+	done
+fi
+append="console=ttyS0 panic=-1 printk.time=1 cd.mode=$mode"
+# KUnit runs once, in test mode; other jobs boot without it.
+[ "$mode" = test ] || append="$append kunit.enable=0"
+append="$append ${APPEND:-}"
+serial0=(-serial "file:$outdir/console.log")
+[ "$mode" = shell ] && serial0=(-serial mon:stdio)
+
+qemu=(qemu-system-x86_64 "${accel[@]}" -M q35 -cpu "${CPU:-max,vendor=GenuineIntel}" -m "$mem"
+      -smp "$ncpu,sockets=$sockets,cores=$cores,threads=$threads" "${numa[@]}"
+      -kernel "$obj/arch/x86/boot/bzImage" -initrd "$initrd"
+      -append "$append" -display none -monitor none -no-reboot
+      "${serial0[@]}" -serial "file:$outdir/results.log")
+
+msg "booting $(cat "$obj/include/config/kernel.release") on ${sockets}x${cores}x${threads} (${ncpu} vCPUs, $mem), limit ${timeout}s"
+tailpid=""
+if [ "${STREAM:-0}" = 1 ] && [ "$mode" != shell ]; then
+	tail -n +1 -f "$outdir/results.log" | grep --line-buffered -v '^@@CD-' &
+	tailpid=$!
+fi
+start=$(date +%s)
+set +e
+if [ "$mode" = shell ]; then
+	"${qemu[@]}"
+else
+	timeout -k 10 "$timeout" "${qemu[@]}" </dev/null
+fi
+qrc=$?
+set -e
+elapsed=$(($(date +%s) - start))
+sleep 0.3
+[ -n "$tailpid" ] && { kill "$tailpid" 2>/dev/null; wait "$tailpid" 2>/dev/null || true; }
+
+if [ $qrc = 124 ] || [ $qrc = 137 ]; then
+	echo "FAIL: guest exceeded its time limit of ${timeout}s (killed); last console lines:" >&2
+	tail -n 15 "$outdir/console.log" >&2 || true
+	exit 124
+fi
+rc=$(sed -n 's/^@@CD-EXIT \([0-9]*\).*/\1/p' "$outdir/results.log" | tail -n 1)
+splats=$(python3 "$TOP/harness/report.py" console "$outdir/console.log" || true)
+if [ -z "$rc" ]; then
+	echo "FAIL: guest stopped after ${elapsed}s without reporting (qemu exit $qrc)" >&2
+	[ -n "$splats" ] && printf '%s\n' "$splats" >&2
+	tail -n 15 "$outdir/console.log" >&2 || true
+	exit 125
+fi
+msg "guest finished in ${elapsed}s with status $rc"
+if [ -n "$splats" ]; then
+	printf 'FAIL: the kernel reported:\n%s\n' "$splats" >&2
+	[ "$rc" = 0 ] && exit 126
+fi
+exit "$rc"

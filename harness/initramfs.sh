@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# initramfs.sh VARIANT OUTPUT [HOST_FILE...]: build the guest's initramfs:
+# static busybox, the guest scripts, the kselftests and tools built against
+# the variant's uapi headers, and host files (with their shared libraries)
+# under /coredomain/files.  CMD (environment) becomes /coredomain/cmd.sh.
+. "$(dirname "$0")/lib.sh"
+
+variant=$1 out=$2
+shift 2
+src=$(src_for "$variant")
+obj=$(obj_dir "$variant")
+[ -f "$obj/arch/x86/boot/bzImage" ] || die "no $variant kernel: build it first"
+
+root=$(mktemp -d "$BUILD/initramfs.XXXX")
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,root,home/user,coredomain/{bin,tests,files}}
+bb=$(command -v busybox || echo /bin/busybox)
+file -L "$bb" | grep -q 'statically linked' || die "$bb is not static: apt-get install busybox-static"
+cp "$bb" "$root/bin/busybox"
+cp "$TOP/harness/guest/init" "$root/init"
+cp "$TOP"/harness/guest/*.sh "$root/coredomain/"
+printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\nother:x:1001:1001:other:/home/user:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
+printf 'root:x:0:\nuser:x:1000:\nother:x:1001:\nnogroup:x:65534:\n' >"$root/etc/group"
+chown 1000:1000 "$root/home/user"
+
+# kselftests: every directory we ship under tools/testing/selftests.
+ktest=$obj/kselftest
+for dir in "$TOP"/tools/testing/selftests/*/; do
+	[ -d "$dir" ] || continue
+	name=$(basename "$dir")
+	mkdir -p "$ktest/$name" "$root/coredomain/tests/$name"
+	make -s -C "$src/tools/testing/selftests/$name" OUTPUT="$ktest/$name" \
+		KHDR_INCLUDES="-isystem $obj/usr/include" USERCFLAGS=-static \
+		>"$ktest/$name.log" 2>&1 || { cat "$ktest/$name.log" >&2; die "building selftests/$name failed"; }
+	find "$ktest/$name" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/coredomain/tests/$name/" \;
+	find "$src/tools/testing/selftests/$name" -maxdepth 1 -name '*.sh' -perm -u+x \
+		-exec cp {} "$root/coredomain/tests/$name/" \;
+done
+
+# User-space tools we ship (tools/sched/...): built static for the guest.
+for mk in "$TOP"/tools/sched/*/Makefile; do
+	[ -f "$mk" ] || continue
+	name=$(basename "$(dirname "$mk")")
+	mkdir -p "$obj/tools/$name"
+	make -s -C "$src/tools/sched/$name" OUTPUT="$obj/tools/$name/" \
+		KHDR_INCLUDES="-isystem $obj/usr/include" EXTRA_CFLAGS=-static \
+		>"$obj/tools/$name.log" 2>&1 || { cat "$obj/tools/$name.log" >&2; die "building tools/sched/$name failed"; }
+	find "$obj/tools/$name" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/coredomain/bin/" \;
+done
+
+# Host files, each with the shared libraries it needs.
+add_with_libs() {
+	local f=$1 lib
+	mkdir -p "$root$(dirname "$f")"
+	cp -L "$f" "$root$f"
+	if file -L "$f" | grep -q 'dynamically linked'; then
+		for lib in $(ldd "$f" | grep -o '/[^ ]*'); do
+			[ -e "$root$lib" ] && continue
+			mkdir -p "$root$(dirname "$lib")"
+			cp -L "$lib" "$root$lib"
+		done
+	fi
+}
+for f in "$@"; do
+	[ -e "$f" ] || die "FILES: $f does not exist"
+	if [ -d "$f" ]; then
+		cp -a "$f" "$root/coredomain/files/"
+	else
+		cp -L "$f" "$root/coredomain/files/"
+		[ -x "$f" ] && add_with_libs "$(readlink -f "$f")"
+	fi
+done
+if [ -n "${CMD:-}" ]; then
+	printf '%s\n' "$CMD" >"$root/coredomain/cmd.sh"
+fi
+
+mkdir -p "$(dirname "$out")"
+(cd "$root" && find . | sort | cpio -o -H newc --quiet) >"$out.tmp"
+mv "$out.tmp" "$out"

@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn what a test guest printed into one line per test.
+
+  report.py console CONSOLE
+      print every kernel splat (panic, oops, BUG, WARNING, lockdep, KASAN,
+      stalls) found in a console log, one line each.
+  report.py collect PREFIX RESULTS CONSOLE BOOT_RC
+      read the kselftest TAP framed in RESULTS and the KUnit KTAP and splats
+      in CONSOLE; print a line per test and append them to $CD_RESULTS.
+  report.py total FILE
+      print the closing 'N passed, N failed[, N skipped]' line of FILE;
+      exit 1 if anything failed or nothing ran.
+"""
+import os
+import re
+import sys
+
+SPLAT = re.compile(
+    r"(Kernel panic|Oops[:\s]|BUG:|WARNING:|general protection fault|"
+    r"possible recursive locking|possible circular locking|"
+    r"inconsistent lock state|DEBUG_LOCKS_WARN_ON|suspicious RCU usage|"
+    r"KASAN:|KCSAN:|UBSAN:|rcu_.*detected stalls|watchdog: BUG|"
+    r"sleeping function called from invalid context|"
+    r"core_domain: isolation violated)")
+STAMP = re.compile(r"^\[\s*\d+\.\d+\]\s?")
+TAP = re.compile(r"^(not ok|ok)\s+\d+\s*-?\s*(.*?)\s*(?:#\s*(SKIP|TODO)\b\s*(.*))?$")
+
+
+def strip(line):
+    return STAMP.sub("", line.rstrip("\r\n"))
+
+
+def splats(path):
+    found = []
+    if not os.path.exists(path):
+        return found
+    with open(path, errors="replace") as f:
+        for n, raw in enumerate(f, 1):
+            line = strip(raw)
+            if SPLAT.search(line):
+                found.append(f"console line {n}: {line.strip()}")
+    return found
+
+
+def kunit(path):
+    """Leaf KUnit results: (status, suite.test, detail)."""
+    out, suite = [], None
+    if not os.path.exists(path):
+        return out
+    with open(path, errors="replace") as f:
+        for raw in f:
+            line = strip(raw)
+            m = re.match(r"^    # Subtest: (\S+)", line)
+            if m:
+                suite = m.group(1)
+                continue
+            if suite and line.startswith("    ") and not line.startswith("     "):
+                t = TAP.match(line[4:])
+                if t:
+                    status = "FAIL" if t.group(1) == "not ok" else "PASS"
+                    if t.group(3) == "SKIP":
+                        status = "SKIP"
+                    out.append((status, f"kunit:{suite}.{t.group(2)}", t.group(4) or ""))
+            elif suite and re.match(r"^(not ok|ok) ", line):
+                suite = None
+    return out
+
+
+def selftests(path):
+    out = []
+    if not os.path.exists(path):
+        return out, False
+    cur, results, plan, exited = None, [], None, False
+    with open(path, errors="replace") as f:
+        lines = [l.rstrip("\r\n") for l in f]
+    for line in lines:
+        if line.startswith("@@CD-EXIT"):
+            exited = True
+        m = re.match(r"^@@CD-SUITE (\S+)", line)
+        if m:
+            cur, results, plan = m.group(1), [], None
+            continue
+        m = re.match(r"^@@CD-SUITE-END (\S+) rc=(\d+)", line)
+        if m and cur:
+            rc = int(m.group(2))
+            out.extend(results)
+            if not results:
+                out.append(("FAIL", cur, f"exited {rc} without reporting a test"))
+            elif plan is not None and plan != len(results):
+                out.append(("FAIL", cur, f"planned {plan} tests, reported {len(results)}"))
+            elif rc not in (0, 4) and not any(r[0] == "FAIL" for r in results):
+                out.append(("FAIL", cur, f"exited {rc}"))
+            cur = None
+            continue
+        if cur is None:
+            continue
+        m = re.match(r"^1\.\.(\d+)", line)
+        if m:
+            plan = int(m.group(1))
+            continue
+        t = TAP.match(line)
+        if t:
+            status = "FAIL" if t.group(1) == "not ok" else "PASS"
+            if t.group(3) == "SKIP":
+                status = "SKIP"
+            results.append((status, f"{cur}:{t.group(2)}", t.group(4) or ""))
+    if cur is not None:
+        out.extend(results)
+        out.append(("FAIL", cur, "did not finish (guest stopped or timed out)"))
+    return out, exited
+
+
+def collect(prefix, results, console, boot_rc):
+    recs = [(s, f"{prefix}/{n}", d) for s, n, d in kunit(console)]
+    tests, exited = selftests(results)
+    recs += [(s, f"{prefix}/{n}", d) for s, n, d in tests]
+    for s in splats(console):
+        recs.append(("FAIL", f"{prefix}/kernel-log", s))
+    if boot_rc == 124:
+        recs.append(("FAIL", f"{prefix}/guest", "exceeded its time limit"))
+    elif not exited:
+        recs.append(("FAIL", f"{prefix}/guest", f"stopped without reporting (status {boot_rc})"))
+    if not recs:
+        recs.append(("FAIL", f"{prefix}/guest", "ran no test"))
+    emit(recs)
+
+
+def emit(recs):
+    dest = os.environ.get("CD_RESULTS")
+    fh = open(dest, "a") if dest else None
+    for s, n, d in recs:
+        print(f"{s:4} {n}" + (f"  ({d})" if d else ""))
+        if fh:
+            fh.write(f"{s}\t{n}\t{d}\n")
+    if fh:
+        fh.close()
+
+
+def total(path):
+    counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                s = line.split("\t", 1)[0]
+                if s in counts:
+                    counts[s] += 1
+    line = f"{counts['PASS']} passed, {counts['FAIL']} failed"
+    if counts["SKIP"]:
+        line += f", {counts['SKIP']} skipped"
+    print(line)
+    return 1 if counts["FAIL"] or not counts["PASS"] else 0
+
+
+def main(argv):
+    if len(argv) == 3 and argv[1] == "console":
+        for s in splats(argv[2]):
+            print(s)
+        return 0
+    if len(argv) == 6 and argv[1] == "collect":
+        collect(argv[2], argv[3], argv[4], int(argv[5]))
+        return 0
+    if len(argv) == 3 and argv[1] == "total":
+        return total(argv[2])
+    if len(argv) == 5 and argv[1] == "record":
+        emit([(argv[2], argv[3], argv[4])])
+        return 0
+    sys.stderr.write(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

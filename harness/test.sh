@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# 'make test': for each kernel variant in KCONFIG (default: "default"), build
+# it, boot the SMT guest, run KUnit and every kselftest, then run the
+# harness's own fault tests; print one line per test and the closing
+# 'N passed, N failed' line.  Exit 1 if anything failed.
+. "$(dirname "$0")/lib.sh"
+
+start=$(date +%s)
+"$TOP/harness/deps.sh"
+"$TOP/harness/assemble.sh"
+export CD_RESULTS=$OUT/test/results.tsv
+mkdir -p "$OUT/test"
+: >"$CD_RESULTS"
+
+variants=${KCONFIG//,/ }
+for v in $variants; do
+	"$TOP/harness/kbuild.sh" "$v"
+	"$TOP/harness/initramfs.sh" "$v" "$OUT/test/$v/initramfs.cpio"
+	while read -r name topo cpu append tests; do
+		[ -n "$name" ] || continue
+		[ -z "${GUESTS:-}" ] || [[ " $GUESTS " == *" $name "* ]] || continue
+		IFS=x read -r s c t <<<"$topo"
+		[ "$append" = - ] && append=""
+		case $cpu in
+		intel) cpu=max,vendor=GenuineIntel ;;
+		amd)   cpu=max ;;
+		esac
+		[ "$tests" = all ] || append="$append cd.only=$tests"
+		set +e
+		CPU=$cpu SOCKETS=$s CORES=$c THREADS=$t APPEND=$append STREAM=0 "$TOP/harness/boot.sh" \
+			"$v" "$OUT/test/$v/initramfs.cpio" test "$OUT/test/$v/$name"
+		rc=$?
+		set -e
+		python3 "$TOP/harness/report.py" collect "$v/$name" "$OUT/test/$v/$name/results.log" \
+			"$OUT/test/$v/$name/console.log" "$rc"
+	done < <(grep -v '^#' "$TOP/harness/guests.conf")
+done
+
+if [ "${HARNESS_TESTS:-1}" = 1 ]; then
+	"$TOP/harness/selftest.sh" "${variants%% *}"
+fi
+
+msg "make test took $(($(date +%s) - start)) s; logs in out/test/"
+python3 "$TOP/harness/report.py" total "$CD_RESULTS"

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Core domains: SMT isolation between security domains.
+ *
+ * Every task belongs to a security domain (0, the host domain, unless it
+ * was put into another one).  The SMT siblings of a core only ever run
+ * tasks of one domain at a time.  See Documentation/scheduler/core-domain.rst.
+ */
+#ifndef _LINUX_SCHED_CORE_DOMAIN_H
+#define _LINUX_SCHED_CORE_DOMAIN_H
+
+#include <linux/types.h>
+
+/**
+ * enum core_domain_mode - the core_domain= boot parameter
+ * @CORE_DOMAIN_OFF:	never enforce; domains cannot be created (-ENODEV).
+ * @CORE_DOMAIN_AUTO:	enforce when SMT is possible and the CPU reports a
+ *			cross-thread vulnerability (L1TF, MDS, TAA, MMIO
+ *			stale data, RFDS, cross-thread RSB); otherwise off.
+ * @CORE_DOMAIN_ON:	enforce whenever SMT is possible.
+ */
+enum core_domain_mode {
+	CORE_DOMAIN_OFF,
+	CORE_DOMAIN_AUTO,
+	CORE_DOMAIN_ON,
+};
+
+#ifdef CONFIG_SCHED_CORE_DOMAIN
+extern enum core_domain_mode core_domain_mode;
+
+extern bool core_domain_available(void);
+extern bool arch_core_domain_vulnerable(void);
+#else
+static inline bool core_domain_available(void) { return false; }
+#endif
+
+#endif /* _LINUX_SCHED_CORE_DOMAIN_H */

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Core domains: policy and state.
+ *
+ * This file decides whether core domains are enforced on this machine
+ * (the core_domain= boot parameter and the CPU's vulnerabilities) and
+ * reports that decision in /sys/kernel/core_domain/ and the boot log.
+ *
+ * See Documentation/scheduler/core-domain.rst for the design.
+ */
+#include <linux/cpu.h>
+#include <linux/init.h>
+#include <linux/kobject.h>
+#include <linux/printk.h>
+#include <linux/sched/core_domain.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+
+static const char * const core_domain_mode_names[] = {
+	[CORE_DOMAIN_OFF]	= "off",
+	[CORE_DOMAIN_AUTO]	= "auto",
+	[CORE_DOMAIN_ON]	= "on",
+};
+
+/* The core_domain= boot parameter; the symbol doubles as a build marker. */
+enum core_domain_mode core_domain_mode __ro_after_init = CORE_DOMAIN_AUTO;
+static bool core_domain_enforcing __ro_after_init;
+static const char *core_domain_reason __ro_after_init = "not initialised";
+
+static int __init core_domain_setup(char *str)
+{
+	int mode;
+
+	mode = str ? match_string(core_domain_mode_names,
+				  ARRAY_SIZE(core_domain_mode_names), str) : -EINVAL;
+	if (mode < 0) {
+		pr_warn("core_domain: ignoring invalid value '%s' (off, auto, on); using auto\n",
+			str ?: "");
+		return 1;
+	}
+	core_domain_mode = mode;
+	return 1;
+}
+__setup("core_domain=", core_domain_setup);
+
+/**
+ * arch_core_domain_vulnerable - does the CPU leak data between SMT siblings?
+ *
+ * Architectures override this with what their CPU bug detection reports.
+ * Without such knowledge, assume the worst.
+ *
+ * Return: true if tasks on sibling threads can observe each other's data.
+ */
+bool __weak arch_core_domain_vulnerable(void)
+{
+	return true;
+}
+
+/**
+ * core_domain_available - may security domains be created?
+ *
+ * Return: true when this boot enforces core domains, false when they were
+ * turned off, are not needed (core_domain=auto on an unaffected CPU) or
+ * make no sense (no SMT).  Interfaces return -ENODEV when false.
+ */
+bool core_domain_available(void)
+{
+	return core_domain_enforcing;
+}
+
+static ssize_t mode_show(struct kobject *kobj, struct kobj_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%s\n", core_domain_mode_names[core_domain_mode]);
+}
+
+static ssize_t active_show(struct kobject *kobj, struct kobj_attribute *attr,
+			   char *buf)
+{
+	return sysfs_emit(buf, "%d\n", core_domain_enforcing);
+}
+
+static ssize_t reason_show(struct kobject *kobj, struct kobj_attribute *attr,
+			   char *buf)
+{
+	return sysfs_emit(buf, "%s\n", core_domain_reason);
+}
+
+static struct kobj_attribute mode_attr = __ATTR_RO(mode);
+static struct kobj_attribute active_attr = __ATTR_RO(active);
+static struct kobj_attribute reason_attr = __ATTR_RO(reason);
+
+static struct attribute *core_domain_attrs[] = {
+	&mode_attr.attr,
+	&active_attr.attr,
+	&reason_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group core_domain_attr_group = {
+	.name	= "core_domain",
+	.attrs	= core_domain_attrs,
+};
+
+/*
+ * Runs after the CPU bug bits are known and all boot CPUs are up, so that
+ * cpu_smt_possible() reflects nosmt and the topology.
+ */
+static int __init core_domain_init(void)
+{
+	if (core_domain_mode == CORE_DOMAIN_OFF) {
+		core_domain_reason = "disabled by core_domain=off";
+	} else if (!cpu_smt_possible()) {
+		core_domain_reason = "no SMT: siblings cannot share a core";
+	} else if (core_domain_mode == CORE_DOMAIN_ON) {
+		core_domain_enforcing = true;
+		core_domain_reason = "enforcing: core_domain=on";
+	} else if (arch_core_domain_vulnerable()) {
+		core_domain_enforcing = true;
+		core_domain_reason = "enforcing: CPU leaks data across SMT siblings";
+	} else {
+		core_domain_reason = "not needed: CPU not affected by cross-thread leaks";
+	}
+	pr_info("core_domain: mode %s, %s\n",
+		core_domain_mode_names[core_domain_mode], core_domain_reason);
+
+	if (sysfs_create_group(kernel_kobj, &core_domain_attr_group))
+		pr_warn("core_domain: cannot create /sys/kernel/core_domain\n");
+	return 0;
+}
+late_initcall(core_domain_init);

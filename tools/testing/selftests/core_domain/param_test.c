@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * core_domain= and /sys/kernel/core_domain/: the state the kernel reports
+ * must follow from the boot parameter, SMT and the CPU's vulnerabilities.
+ * The harness boots this test with each parameter value.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../kselftest_harness.h"
+
+#define SYSDIR "/sys/kernel/core_domain/"
+
+static int read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	if (!fgets(buf, len, f)) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/* The last valid core_domain= value on the command line, else "auto". */
+static const char *cmdline_mode(void)
+{
+	static char cmdline[4096];
+	const char *mode = "auto";
+	char *tok, *save;
+
+	if (read_line("/proc/cmdline", cmdline, sizeof(cmdline)))
+		return NULL;
+	for (tok = strtok_r(cmdline, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		if (strncmp(tok, "core_domain=", 12))
+			continue;
+		tok += 12;
+		if (!strcmp(tok, "off") || !strcmp(tok, "on") || !strcmp(tok, "auto"))
+			mode = tok;
+	}
+	return mode;
+}
+
+static int smt_possible(void)
+{
+	char buf[64];
+
+	if (read_line("/sys/devices/system/cpu/smt/control", buf, sizeof(buf)))
+		return 0;
+	return strcmp(buf, "notsupported") && strcmp(buf, "forceoff") &&
+	       strcmp(buf, "notimplemented");
+}
+
+/* Any cross-thread leak the CPU reports as present. */
+static int cpu_vulnerable(void)
+{
+	static const char * const bugs[] = {
+		"l1tf", "mds", "tsx_async_abort", "mmio_stale_data",
+		"reg_file_data_sampling",
+	};
+	char path[128], buf[256];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(bugs) / sizeof(bugs[0]); i++) {
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/cpu/vulnerabilities/%s", bugs[i]);
+		if (read_line(path, buf, sizeof(buf)))
+			continue;
+		if (strcmp(buf, "Not affected"))
+			return 1;
+	}
+	return 0;
+}
+
+TEST(mode_matches_cmdline)
+{
+	const char *want = cmdline_mode();
+	char mode[32];
+
+	ASSERT_NE(NULL, want);
+	ASSERT_EQ(0, read_line(SYSDIR "mode", mode, sizeof(mode)));
+	EXPECT_STREQ(want, mode);
+}
+
+TEST(active_follows_policy)
+{
+	const char *mode = cmdline_mode();
+	char active[8], reason[128];
+	int want;
+
+	ASSERT_EQ(0, read_line(SYSDIR "active", active, sizeof(active)));
+	ASSERT_EQ(0, read_line(SYSDIR "reason", reason, sizeof(reason)));
+	if (!strcmp(mode, "off"))
+		want = 0;
+	else if (!smt_possible())
+		want = 0;
+	else if (!strcmp(mode, "on"))
+		want = 1;
+	else
+		want = cpu_vulnerable();
+	TH_LOG("mode %s, smt possible %d, vulnerable %d: %s",
+	       mode, smt_possible(), cpu_vulnerable(), reason);
+	EXPECT_EQ(want, atoi(active));
+	EXPECT_NE(0, strlen(reason));
+}
+
+TEST(files_are_read_only)
+{
+	static const char * const files[] = { "mode", "active", "reason" };
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		char path[64];
+		FILE *f;
+
+		snprintf(path, sizeof(path), SYSDIR "%s", files[i]);
+		f = fopen(path, "w");
+		EXPECT_EQ(NULL, f);
+		if (f)
+			fclose(f);
+	}
+}
+
+TEST_HARNESS_MAIN
