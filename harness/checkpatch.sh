@@ -7,7 +7,8 @@
 errors=0
 for p in "$OUT"/patchset/0*.patch; do
 	case $p in *cover-letter*) continue ;; esac
-	out=$(cd "$SRC" && perl scripts/checkpatch.pl --strict --quiet \
+	# Debian's python3 has python3-ply/-git for spdxcheck.py.
+	out=$(cd "$SRC" && PATH=/usr/bin:$PATH perl scripts/checkpatch.pl --strict --quiet \
 		--ignore FILE_PATH_CHANGES "$p" 2>&1 || true)
 	e=$(printf '%s\n' "$out" | grep -c '^ERROR:' || true)
 	w=$(printf '%s\n' "$out" | grep -cE '^(WARNING|CHECK):' || true)

@@ -2,16 +2,17 @@
 # SPDX-License-Identifier: GPL-2.0
 # kbuild.sh VARIANT: configure (tinyconfig + fragments) and build one kernel
 # variant out of tree in build/obj-VARIANT, then check that the image is what
-# was asked for.  Variants: default, debug, upstream, vanilla.
+# was asked for.  Variants: default, debug, kasan, upstream, vanilla.
 . "$(dirname "$0")/lib.sh"
 
 variant=${1:-default}
 case $variant in
 default)  frags="base test coredomain";       marker=core_domain_mode ;;
 debug)    frags="base test coredomain debug"; marker=core_domain_mode ;;
+kasan)    frags="base test coredomain debug kasan"; marker=core_domain_mode ;;
 upstream) frags="base test upstream";         marker=sched_core_get ;;
 vanilla)  frags="base test vanilla";          marker="" ;;
-*) die "unknown KCONFIG variant '$variant' (default, debug, upstream, vanilla)" ;;
+*) die "unknown KCONFIG variant '$variant' (default, debug, kasan, upstream, vanilla)" ;;
 esac
 
 src=$(src_for "$variant")
@@ -38,7 +39,9 @@ if [ ! -f "$obj/.config" ] || [ "$(cat "$obj/.fragments" 2>/dev/null)" != "$sum"
 			    grep -qx "$want" "$obj/.config" || ! grep -q "^${line%=n}=" "$obj/.config" || bad="$bad ${line}" ;;
 		CONFIG_*)   grep -qxF "$line" "$obj/.config" || bad="$bad $line" ;;
 		esac
-	done < <(cat "${cfgs[@]}" | grep -v '^#' | sed 's/[[:space:]]*$//')
+	done < <(cat "${cfgs[@]}" | grep '^CONFIG_' | sed 's/[[:space:]]*$//' |
+		 awk -F= '{ v[$1] = $0; if (!($1 in seen)) { seen[$1] = 1; o[n++] = $1 } }
+			  END { for (i = 0; i < n; i++) print v[o[i]] }')
 	[ -z "$bad" ] || die "Kconfig did not take:$bad (a missing dependency?)"
 	echo "$sum" >"$obj/.fragments"
 fi

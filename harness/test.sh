@@ -37,6 +37,19 @@ for v in $variants; do
 	done < <(grep -v '^#' "$TOP/harness/guests.conf")
 done
 
+# The series itself: git am onto the pristine base, checkpatch --strict.
+rec() { python3 "$TOP/harness/report.py" record "$@"; }
+if "$TOP/harness/patchset.sh" >"$OUT/test/patchset.log" 2>&1; then
+	rec PASS series/git-am "$(tail -n 1 "$OUT/test/patchset.log" | sed 's/^==> //')"
+	if "$TOP/harness/checkpatch.sh" >"$OUT/test/checkpatch.log" 2>&1; then
+		rec PASS series/checkpatch-strict "no errors ($(grep -c 'warnings/checks' "$OUT/test/checkpatch.log") patches)"
+	else
+		rec FAIL series/checkpatch-strict "$(grep -E '^ +ERROR' "$OUT/test/checkpatch.log" | head -n 3 | tr '\n' ' ')"
+	fi
+else
+	rec FAIL series/git-am "$(tail -n 1 "$OUT/test/patchset.log")"
+fi
+
 if [ "${HARNESS_TESTS:-1}" = 1 ]; then
 	"$TOP/harness/selftest.sh" "${variants%% *}"
 fi

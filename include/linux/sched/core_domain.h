@@ -28,8 +28,8 @@ enum core_domain_mode {
 #ifdef CONFIG_SCHED_CORE_DOMAIN
 extern enum core_domain_mode core_domain_mode;
 
-extern bool core_domain_available(void);
-extern bool arch_core_domain_vulnerable(void);
+bool core_domain_available(void);
+bool arch_core_domain_vulnerable(void);
 #else
 static inline bool core_domain_available(void) { return false; }
 #endif

@@ -66,7 +66,7 @@ static int cpu_vulnerable(void)
 	char path[128], buf[256];
 	unsigned int i;
 
-	for (i = 0; i < sizeof(bugs) / sizeof(bugs[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bugs); i++) {
 		snprintf(path, sizeof(path),
 			 "/sys/devices/system/cpu/vulnerabilities/%s", bugs[i]);
 		if (read_line(path, buf, sizeof(buf)))
