@@ -9,7 +9,11 @@
 #ifndef _LINUX_SCHED_CORE_DOMAIN_H
 #define _LINUX_SCHED_CORE_DOMAIN_H
 
+#include <linux/jump_label.h>
 #include <linux/types.h>
+
+struct seq_file;
+struct task_struct;
 
 /**
  * enum core_domain_mode - the core_domain= boot parameter
@@ -30,8 +34,25 @@ extern enum core_domain_mode core_domain_mode;
 
 bool core_domain_available(void);
 bool arch_core_domain_vulnerable(void);
+
+void core_domain_fork(struct task_struct *p);
+void core_domain_free(struct task_struct *p);
+int core_domain_prctl(int option, unsigned long arg2, unsigned long arg3,
+		      unsigned long arg4, unsigned long arg5);
+void proc_core_domain_show(struct seq_file *m, struct task_struct *p);
 #else
 static inline bool core_domain_available(void) { return false; }
+static inline void core_domain_fork(struct task_struct *p) { }
+static inline void core_domain_free(struct task_struct *p) { }
+static inline int core_domain_prctl(int option, unsigned long arg2,
+				    unsigned long arg3, unsigned long arg4,
+				    unsigned long arg5)
+{
+	return -EINVAL;
+}
+
+static inline void proc_core_domain_show(struct seq_file *m,
+					 struct task_struct *p) { }
 #endif
 
 #endif /* _LINUX_SCHED_CORE_DOMAIN_H */

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#undef TRACE_SYSTEM
+#define TRACE_SYSTEM core_domain
+
+#if !defined(_TRACE_CORE_DOMAIN_H) || defined(TRACE_HEADER_MULTI_READ)
+#define _TRACE_CORE_DOMAIN_H
+
+#include <linux/tracepoint.h>
+
+/*
+ * Core domains (kernel/sched/core_tag.c).  Domain ids are printed as
+ * signed numbers: -1 means no domain (idle).
+ */
+
+/**
+ * core_domain_flip - a core starts running another domain
+ * @cpu:	the CPU whose claim flipped the core
+ * @from:	the domain the core ran before
+ * @to:		the domain it runs now
+ */
+TRACE_EVENT(core_domain_flip,
+	TP_PROTO(int cpu, u32 from, u32 to),
+	TP_ARGS(cpu, from, to),
+	TP_STRUCT__entry(
+		__field(int, cpu)
+		__field(int, from)
+		__field(int, to)
+	),
+	TP_fast_assign(
+		__entry->cpu = cpu;
+		__entry->from = (int)from;
+		__entry->to = (int)to;
+	),
+	TP_printk("cpu=%d from=%d to=%d", __entry->cpu, __entry->from,
+		  __entry->to)
+);
+
+/**
+ * core_domain_kick - a CPU makes a sibling vacate the core
+ * @from:	the waiting CPU
+ * @to:		the CPU kicked (may be @from itself)
+ * @domain:	the domain the core is reserved for
+ */
+TRACE_EVENT(core_domain_kick,
+	TP_PROTO(int from, int to, u32 domain),
+	TP_ARGS(from, to, domain),
+	TP_STRUCT__entry(
+		__field(int, from)
+		__field(int, to)
+		__field(int, domain)
+	),
+	TP_fast_assign(
+		__entry->from = from;
+		__entry->to = to;
+		__entry->domain = (int)domain;
+	),
+	TP_printk("from=%d to=%d domain=%d", __entry->from, __entry->to,
+		  __entry->domain)
+);
+
+/**
+ * core_domain_forceidle - a CPU starts or stops idling for isolation
+ * @cpu:	the CPU
+ * @domain:	the domain of the task it waits to run
+ * @start:	true when forced idle begins, false when it ends
+ */
+TRACE_EVENT(core_domain_forceidle,
+	TP_PROTO(int cpu, u32 domain, bool start),
+	TP_ARGS(cpu, domain, start),
+	TP_STRUCT__entry(
+		__field(int, cpu)
+		__field(int, domain)
+		__field(bool, start)
+	),
+	TP_fast_assign(
+		__entry->cpu = cpu;
+		__entry->domain = (int)domain;
+		__entry->start = start;
+	),
+	TP_printk("cpu=%d domain=%d %s", __entry->cpu, __entry->domain,
+		  __entry->start ? "start" : "end")
+);
+
+#endif /* _TRACE_CORE_DOMAIN_H */
+
+/* This part must be outside protection */
+#include <trace/define_trace.h>

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Core domains: what the scheduler core and the parts of the mechanism
+ * share.  core_domain.c decides whether domains are enforced at all,
+ * core_domain_task.c owns domain objects, task membership and the prctl,
+ * core_tag.c arbitrates each SMT core.  Included by kernel/sched/ only.
+ */
+#ifndef _KERNEL_SCHED_CORE_DOMAIN_H
+#define _KERNEL_SCHED_CORE_DOMAIN_H
+
+#include <linux/sched/core_domain.h>
+
+#ifdef CONFIG_SCHED_CORE_DOMAIN
+
+/* Domain ids are 1..CORE_DOMAIN_ID_MAX; 0 is the host domain. */
+#define CORE_DOMAIN_ID_MAX	((1U << 20) - 1)
+/* What an idle, stopper or offline CPU runs: no domain at all. */
+#define CD_NONE			U32_MAX
+
+/**
+ * struct core_domain - a security domain
+ * @ref:	one reference per member task, plus transient ones.
+ * @id:		the number user space sees; never reused while referenced.
+ * @user_ns:	the creator's user namespace: its CAP_SYS_ADMIN may
+ *		move tasks into the domain.
+ * @rcu:	freed after an RCU grace period, for lockless readers.
+ */
+struct core_domain {
+	refcount_t		ref;
+	u32			id;
+	struct user_namespace	*user_ns;
+	struct rcu_head		rcu;
+};
+
+DECLARE_STATIC_KEY_FALSE(core_domain_key);
+
+/* True once the first domain was created: the hooks below run. */
+static __always_inline bool core_domain_enabled(void)
+{
+	return static_branch_unlikely(&core_domain_key);
+}
+
+struct rq;
+
+/* core_tag.c: the per-core arbitration, called by the scheduler core. */
+void core_domain_enable(void);
+void core_domain_enqueue(struct rq *rq, struct task_struct *p);
+void core_domain_dequeue(struct rq *rq, struct task_struct *p);
+struct task_struct *core_domain_arbitrate(struct rq *rq, struct task_struct *next);
+void core_domain_switch(struct rq *rq, struct task_struct *prev,
+			struct task_struct *next);
+void core_domain_cpu_starting(unsigned int cpu);
+void core_domain_cpu_dying(unsigned int cpu);
+u64 core_domain_task_forceidle(struct task_struct *p);
+
+static inline u32 core_domain_id(struct core_domain *d)
+{
+	return d ? d->id : 0;
+}
+
+#else /* !CONFIG_SCHED_CORE_DOMAIN */
+
+struct rq;
+
+static __always_inline bool core_domain_enabled(void) { return false; }
+static inline void core_domain_enqueue(struct rq *rq, struct task_struct *p) { }
+static inline void core_domain_dequeue(struct rq *rq, struct task_struct *p) { }
+static inline void core_domain_switch(struct rq *rq, struct task_struct *prev,
+				      struct task_struct *next) { }
+static inline void core_domain_cpu_starting(unsigned int cpu) { }
+static inline void core_domain_cpu_dying(unsigned int cpu) { }
+
+#endif /* CONFIG_SCHED_CORE_DOMAIN */
+#endif /* _KERNEL_SCHED_CORE_DOMAIN_H */

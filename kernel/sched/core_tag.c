@@ -1,0 +1,725 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Core domains: per-core arbitration.
+ *
+ * Each SMT core has a small state protected by its own raw spinlock, taken
+ * inside the (per-CPU, unchanged) runqueue locks.  For every CPU of the
+ * core it records
+ *
+ *   cur  the domain the CPU has claimed for the task it runs or is about
+ *        to run (CD_NONE: idle, stopper, offline), and
+ *   old  the domain of the task it is still switching away from, until
+ *        the switch has been traced (CD_NONE when nothing is leaving).
+ *
+ * The rule: a CPU may claim domain d only when every sibling's cur and old
+ * are CD_NONE or d, and no sibling holds a reservation for another domain.
+ * A claim happens in pick_next_task() before the task runs; old is cleared
+ * right after the sched_switch tracepoint, so in any trace of sched_switch
+ * the sibling's switch away from another domain precedes the claiming
+ * CPU's switch in.
+ *
+ * When the task a CPU should run conflicts, the CPU runs a task of the
+ * domain the core runs if it has one queued, else it idles (forced idle);
+ * either way it records what it waits for ('want').  It takes the core
+ * (a reservation that stops siblings from claiming anything else, and a
+ * kick - an IPI that makes them reschedule) at once when its task is of a
+ * higher class than what conflicts (deadline/RT over fair), or after the
+ * wait bound when the classes are equal.  Siblings vacate at their next
+ * scheduling point; each vacating CPU wakes the waiters, which re-pick.
+ *
+ * The runqueue locks stay per CPU: siblings coordinate only through this
+ * state, irq_work kicks and resched IPIs.  Everything here is reached
+ * only after the core_domain_key static branch, which is enabled when the
+ * first domain is created.
+ *
+ * See Documentation/scheduler/core-domain.rst for the protocol and why it
+ * is safe.
+ */
+#include <linux/debugfs.h>
+#include <linux/hrtimer.h>
+#include <linux/irq_work.h>
+#include <linux/mmu_context.h>
+#include <linux/rbtree.h>
+#include <linux/sched/task.h>
+#include <linux/seq_file.h>
+
+#include "sched.h"
+#include "core_domain.h"
+
+#define CREATE_TRACE_POINTS
+#include <trace/events/core_domain.h>
+
+DEFINE_STATIC_KEY_FALSE(core_domain_key);
+
+/* How long a domain may hold a core while another of equal class waits. */
+static unsigned int core_domain_wait_bound_us = 4000;
+
+/* Hardware threads per core handled; more are never seen together. */
+#define CD_MAX_SMT	8
+
+#define for_each_core_cpu(core, i, s)					\
+	for ((i) = 0; (i) < (core)->nr_cpus && ((s) = (core)->cpus[i], 1); (i)++)
+
+/* Class ranks: a waiter of a higher rank takes the core at once. */
+enum {
+	CD_RANK_IDLE = -1,
+	CD_RANK_FAIR,
+	CD_RANK_RT,
+	CD_RANK_DL,
+};
+
+/**
+ * struct cd_core - arbitration state of one SMT core
+ * @lock:	protects this and the cur/old/want fields of every sibling.
+ * @cpus:	the CPUs of the core; fixed once set, also while offline.
+ * @nr_cpus:	how many.
+ * @tag:	the domain the core last ran (for flip accounting).
+ * @resv:	domain a waiting sibling has reserved the core for, or CD_NONE.
+ * @resv_cpu:	the CPU holding the reservation.
+ * @resv_rank:	the class rank the reservation was taken with.
+ * @nr_flips:	times the core changed domain.
+ */
+struct cd_core {
+	raw_spinlock_t		lock;
+	int			cpus[CD_MAX_SMT];
+	int			nr_cpus;
+	u32			tag;
+	u32			resv;
+	int			resv_cpu;
+	int			resv_rank;
+	u64			nr_flips;
+};
+
+/**
+ * struct cd_cpu - per-CPU arbitration state
+ * @core:	the core this CPU belongs to.
+ * @own:	core state, used when this CPU is the first of its core.
+ * @cur:	claimed domain (see the header comment), under core->lock.
+ * @old:	domain still leaving, under core->lock.
+ * @rank:	class rank of what the CPU runs, under core->lock.
+ * @want:	domain of the task this CPU waits to run, or CD_NONE.
+ * @want_rank:	its class rank.
+ * @fi_start:	rq clock when forced idle began, 0 if not forced idle.
+ * @fi_task:	the task the forced idle is charged to, under the rq lock.
+ * @tree:	queued tasks by (domain, class rank), under the rq lock.
+ * @bound:	the wait-bound timer of a waiting CPU.
+ * @kick:	irq_work that makes this CPU reschedule.
+ * @fi_ns:	total forced-idle time.
+ * @nr_fi:	forced-idle episodes.
+ * @nr_alt:	picks that ran another task of the core's domain instead.
+ * @nr_kicks:	kicks this CPU sent.
+ */
+struct cd_cpu {
+	struct cd_core		*core;
+	struct cd_core		own;
+	u32			cur;
+	u32			old;
+	int			rank;
+	u32			want;
+	int			want_rank;
+	u64			fi_start;
+	struct task_struct	*fi_task;
+	struct rb_root		tree;
+	struct hrtimer		bound;
+	struct irq_work		kick;
+	u64			fi_ns;
+	u64			nr_fi;
+	u64			nr_alt;
+	u64			nr_kicks;
+};
+
+static DEFINE_PER_CPU(struct cd_cpu, cd_cpus);
+
+static inline struct cd_cpu *cd_cpu(int cpu)
+{
+	return per_cpu_ptr(&cd_cpus, cpu);
+}
+
+/* The domain @p runs in; CD_NONE for the idle and stop classes. */
+static inline u32 cd_task_domain(struct task_struct *p)
+{
+	if (is_idle_task(p) || p->sched_class == &stop_sched_class)
+		return CD_NONE;
+	return core_domain_id(p->core_domain);
+}
+
+static inline int cd_task_rank(struct task_struct *p)
+{
+	if (is_idle_task(p) || p->sched_class == &stop_sched_class)
+		return CD_RANK_IDLE;
+	if (dl_task(p))
+		return CD_RANK_DL;
+	if (rt_task(p))
+		return CD_RANK_RT;
+	return CD_RANK_FAIR;
+}
+
+/* --- the tree of queued tasks, per CPU, ordered (domain, -rank, FIFO) --- */
+
+#define __node_2_cd(node) rb_entry((node), struct task_struct, core_domain_node)
+
+static inline bool cd_less(struct rb_node *a, const struct rb_node *b)
+{
+	struct task_struct *pa = __node_2_cd(a), *pb = __node_2_cd(b);
+	u32 da = core_domain_id(pa->core_domain);
+	u32 db = core_domain_id(pb->core_domain);
+
+	if (da != db)
+		return da < db;
+	return cd_task_rank(pa) > cd_task_rank(pb);
+}
+
+static inline int cd_cmp(const void *key, const struct rb_node *node)
+{
+	u32 d = *(const u32 *)key;
+	u32 nd = core_domain_id(__node_2_cd(node)->core_domain);
+
+	if (d < nd)
+		return -1;
+	return d > nd;
+}
+
+static int cd_task_throttled(struct task_struct *p, int cpu)
+{
+	if (p->sched_class->task_is_throttled)
+		return p->sched_class->task_is_throttled(p, cpu);
+	return 0;
+}
+
+/* The first runnable queued task of domain @d on @rq, or NULL. */
+static struct task_struct *cd_find(struct rq *rq, u32 d)
+{
+	struct cd_cpu *cc = cd_cpu(cpu_of(rq));
+	struct rb_node *node;
+	struct task_struct *p;
+
+	for (node = rb_find_first(&d, &cc->tree, cd_cmp); node;
+	     node = rb_next(node)) {
+		p = __node_2_cd(node);
+		if (core_domain_id(p->core_domain) != d)
+			break;
+		if (!cd_task_throttled(p, cpu_of(rq)))
+			return p;
+	}
+	return NULL;
+}
+
+/**
+ * core_domain_enqueue - track a task queued on @rq
+ * @rq: the runqueue, locked
+ * @p: the task
+ *
+ * Delayed-dequeue tasks (EEVDF) are not runnable and are not tracked.
+ */
+void core_domain_enqueue(struct rq *rq, struct task_struct *p)
+{
+	if (p->se.sched_delayed || !RB_EMPTY_NODE(&p->core_domain_node))
+		return;
+	rb_add(&p->core_domain_node, &cd_cpu(cpu_of(rq))->tree, cd_less);
+}
+
+static void cd_account_fi(struct cd_cpu *cc, u64 now);
+
+/**
+ * core_domain_dequeue - stop tracking a task leaving @rq
+ * @rq: the runqueue, locked
+ * @p: the task
+ */
+void core_domain_dequeue(struct rq *rq, struct task_struct *p)
+{
+	struct cd_cpu *cc = cd_cpu(cpu_of(rq));
+
+	/* Charge forced idle to @p now: it may never come back here. */
+	if (cc->fi_task == p) {
+		cd_account_fi(cc, rq_clock(rq));
+		cc->fi_start = rq_clock(rq);
+		cc->fi_task = NULL;
+	}
+	if (RB_EMPTY_NODE(&p->core_domain_node))
+		return;
+	rb_erase(&p->core_domain_node, &cc->tree);
+	RB_CLEAR_NODE(&p->core_domain_node);
+}
+
+/* --- kicks --- */
+
+static void cd_kick_fn(struct irq_work *work)
+{
+	/* Hard IRQ on the target CPU: no switch can be in progress here. */
+	set_tsk_need_resched(current);
+	set_preempt_need_resched();
+}
+
+static void cd_kick(int from, int to, u32 d)
+{
+	struct cd_cpu *cc = cd_cpu(from);
+
+	cc->nr_kicks++;
+	trace_core_domain_kick(from, to, d);
+	if (to == smp_processor_id())
+		cd_kick_fn(NULL);
+	else
+		irq_work_queue_on(&cd_cpu(to)->kick, to);
+}
+
+/* Make every waiting sibling of @cpu re-pick.  Under core->lock. */
+static void cd_wake_waiters(struct cd_core *core, int cpu)
+{
+	int i, s;
+
+	for_each_core_cpu(core, i, s) {
+		if (s != cpu && cd_cpu(s)->want != CD_NONE)
+			irq_work_queue_on(&cd_cpu(s)->kick, s);
+	}
+}
+
+/* --- the rule --- */
+
+static inline bool cd_compatible(u32 running, u32 d)
+{
+	return running == CD_NONE || running == d;
+}
+
+/* May @cpu claim domain @d?  Under core->lock. */
+static bool cd_allowed(struct cd_core *core, int cpu, u32 d)
+{
+	int i, s;
+
+	if (core->resv != CD_NONE && core->resv != d && core->resv_cpu != cpu)
+		return false;
+	for_each_core_cpu(core, i, s) {
+		struct cd_cpu *sc = cd_cpu(s);
+
+		if (s == cpu)
+			continue;
+		if (!cd_compatible(sc->cur, d) || !cd_compatible(sc->old, d))
+			return false;
+	}
+	return true;
+}
+
+
+/*
+ * The one domain @cpu could run now instead of its own choice: what its
+ * siblings run, else what the core is reserved for.  CD_NONE when there
+ * is none, or the siblings are between two domains.  Under core->lock.
+ */
+static u32 cd_core_domain(struct cd_core *core, int cpu)
+{
+	u32 d = CD_NONE;
+	int i, j, s;
+
+	for_each_core_cpu(core, i, s) {
+		struct cd_cpu *sc = cd_cpu(s);
+		u32 v[2] = { sc->cur, sc->old };
+
+		if (s == cpu)
+			continue;
+		for (j = 0; j < 2; j++) {
+			if (v[j] == CD_NONE)
+				continue;
+			if (d != CD_NONE && d != v[j])
+				return CD_NONE;
+			d = v[j];
+		}
+	}
+	if (d == CD_NONE && core->resv != CD_NONE && core->resv_cpu != cpu)
+		d = core->resv;
+	return d;
+}
+
+/* Highest class rank among the siblings of @cpu that conflict with @d. */
+static int cd_conflict_rank(struct cd_core *core, int cpu, u32 d)
+{
+	int i, s, rank = CD_RANK_IDLE;
+
+	for_each_core_cpu(core, i, s) {
+		struct cd_cpu *sc = cd_cpu(s);
+
+		if (s == cpu)
+			continue;
+		if (!cd_compatible(sc->cur, d) || !cd_compatible(sc->old, d))
+			rank = max(rank, sc->rank);
+	}
+	return rank;
+}
+
+/*
+ * @cpu claims @d for a task of class @rank; @switching: the task is not
+ * the one running now, so the running one's domain is still leaving.
+ * Under core->lock.
+ */
+static void cd_claim(struct cd_core *core, struct cd_cpu *cc, int cpu,
+		     u32 d, int rank, bool switching)
+{
+	if (!switching)
+		cc->old = CD_NONE;
+	else if (cc->cur != d && cc->old == CD_NONE)
+		cc->old = cc->cur;
+	cc->cur = d;
+	cc->rank = rank;
+	if (d != CD_NONE && d != core->tag) {
+		trace_core_domain_flip(cpu, core->tag, d);
+		core->tag = d;
+		core->nr_flips++;
+	}
+	if (core->resv_cpu == cpu && core->resv == d && d != CD_NONE) {
+		core->resv = CD_NONE;
+		core->resv_cpu = -1;
+	}
+}
+
+/*
+ * Reserve the core for @d on behalf of waiting @cpu and kick every CPU of
+ * the core that runs another domain, @cpu included.  Under core->lock.
+ */
+static void cd_reserve(struct cd_core *core, int cpu, u32 d, int rank)
+{
+	int i, s;
+
+	if (core->resv != CD_NONE && core->resv_cpu != cpu &&
+	    core->resv_rank >= rank)
+		return;
+	core->resv = d;
+	core->resv_cpu = cpu;
+	core->resv_rank = rank;
+	for_each_core_cpu(core, i, s) {
+		struct cd_cpu *sc = cd_cpu(s);
+
+		if (!cd_compatible(sc->cur, d) || !cd_compatible(sc->old, d))
+			cd_kick(cpu, s, d);
+	}
+}
+
+static enum hrtimer_restart cd_bound_fn(struct hrtimer *timer)
+{
+	struct cd_cpu *cc = container_of(timer, struct cd_cpu, bound);
+	struct cd_core *core = cc->core;
+	int cpu = smp_processor_id();
+
+	raw_spin_lock(&core->lock);
+	if (cc->want != CD_NONE &&
+	    cc->want_rank >= cd_conflict_rank(core, cpu, cc->want))
+		cd_reserve(core, cpu, cc->want, cc->want_rank);
+	raw_spin_unlock(&core->lock);
+	return HRTIMER_NORESTART;
+}
+
+static void cd_account_fi(struct cd_cpu *cc, u64 now)
+{
+	u64 delta;
+
+	if (!cc->fi_start)
+		return;
+	delta = now > cc->fi_start ? now - cc->fi_start : 0;
+	cc->fi_ns += delta;
+	if (cc->fi_task)
+		cc->fi_task->core_domain_fi_ns += delta;
+}
+
+static void cd_end_fi(struct cd_cpu *cc, int cpu, u64 now)
+{
+	if (!cc->fi_start)
+		return;
+	cd_account_fi(cc, now);
+	trace_core_domain_forceidle(cpu, cc->want, false);
+	cc->fi_start = 0;
+	cc->fi_task = NULL;
+}
+
+static u64 cd_wait_bound_ns(void)
+{
+	return (u64)READ_ONCE(core_domain_wait_bound_us) * NSEC_PER_USEC;
+}
+
+/**
+ * core_domain_arbitrate - apply the core's domain to a pick
+ * @rq: this CPU's runqueue, locked, clock updated
+ * @next: the highest-priority task pick_task() chose
+ *
+ * Return: @next if its domain may run on this core now; otherwise a
+ * queued task of the domain the core runs, or the idle task (forced
+ * idle).  In both of the latter cases this CPU waits for @next's domain
+ * and takes the core at once or after the wait bound.
+ */
+struct task_struct *core_domain_arbitrate(struct rq *rq, struct task_struct *next)
+{
+	int cpu = cpu_of(rq);
+	struct cd_cpu *cc = cd_cpu(cpu);
+	struct cd_core *core = cc->core;
+	u32 d = cd_task_domain(next), e;
+	int rank = cd_task_rank(next);
+	struct task_struct *run;
+	u64 now = rq_clock(rq);
+
+	raw_spin_lock(&core->lock);
+	cd_end_fi(cc, cpu, now);
+	if (core->resv_cpu == cpu && core->resv != d) {
+		/* What we reserved the core for is no longer what we want. */
+		core->resv = CD_NONE;
+		core->resv_cpu = -1;
+		cd_wake_waiters(core, cpu);
+	}
+	cc->want = CD_NONE;
+	hrtimer_try_to_cancel(&cc->bound);
+
+	if (d == CD_NONE || cd_allowed(core, cpu, d)) {
+		cd_claim(core, cc, cpu, d, rank, next != rq->curr);
+		raw_spin_unlock(&core->lock);
+		return next;
+	}
+
+	/* Conflict: run the core's domain if we can, else idle. */
+	run = NULL;
+	e = core->resv_cpu == cpu ? CD_NONE : cd_core_domain(core, cpu);
+	if (e != CD_NONE && cd_allowed(core, cpu, e))
+		run = cd_find(rq, e);
+	if (run) {
+		cd_claim(core, cc, cpu, e, cd_task_rank(run), run != rq->curr);
+		cc->nr_alt++;
+	} else {
+		run = rq->idle;
+		cd_claim(core, cc, cpu, CD_NONE, CD_RANK_IDLE, run != rq->curr);
+		cc->fi_start = now ?: 1;
+		cc->fi_task = next;
+		cc->nr_fi++;
+		trace_core_domain_forceidle(cpu, d, true);
+	}
+	cc->want = d;
+	cc->want_rank = rank;
+	if (rank > cd_conflict_rank(core, cpu, d))
+		cd_reserve(core, cpu, d, rank);
+	else if (core->resv_cpu != cpu)
+		hrtimer_start(&cc->bound, ns_to_ktime(cd_wait_bound_ns()),
+			      HRTIMER_MODE_REL_PINNED_HARD);
+	raw_spin_unlock(&core->lock);
+	rq->dl_server = NULL;
+	return run;
+}
+
+/**
+ * core_domain_switch - the previous task has left this CPU
+ * @rq: this CPU's runqueue, locked
+ * @prev: the task switched away from
+ * @next: the task switched to
+ *
+ * Called right after the sched_switch tracepoint: from here on siblings
+ * may claim domains that conflict with @prev's.
+ */
+void core_domain_switch(struct rq *rq, struct task_struct *prev,
+			struct task_struct *next)
+{
+	int cpu = cpu_of(rq);
+	struct cd_cpu *cc = cd_cpu(cpu);
+	struct cd_core *core = cc->core;
+
+	if (cc->old == CD_NONE)
+		return;
+	raw_spin_lock(&core->lock);
+	cc->old = CD_NONE;
+	cd_wake_waiters(core, cpu);
+	raw_spin_unlock(&core->lock);
+}
+
+/**
+ * core_domain_task_forceidle - forced-idle time charged to a task
+ * @p: the task
+ *
+ * Return: nanoseconds the task's CPU idled because the task's domain
+ * could not run on its core.
+ */
+u64 core_domain_task_forceidle(struct task_struct *p)
+{
+	return READ_ONCE(p->core_domain_fi_ns);
+}
+
+/* --- enabling, hotplug --- */
+
+static DEFINE_MUTEX(cd_enable_mutex);
+
+/**
+ * core_domain_enable - turn the arbitration on
+ *
+ * Called before the first domain gets a member: until then every task is
+ * in the host domain and nothing needs arbitration.  The hooks then stay
+ * on until reboot.  May sleep.
+ */
+void core_domain_enable(void)
+{
+	struct task_struct *g, *p;
+	struct rq_flags rf;
+	struct rq *rq;
+	int cpu;
+
+	if (core_domain_enabled())
+		return;
+	mutex_lock(&cd_enable_mutex);
+	if (core_domain_enabled())
+		goto out;
+
+	cpus_read_lock();
+	static_branch_enable_cpuslocked(&core_domain_key);
+	/* Wait out schedules that began before the key was visible. */
+	synchronize_rcu();
+	for_each_online_cpu(cpu) {
+		struct cd_cpu *cc = cd_cpu(cpu);
+
+		rq = cpu_rq(cpu);
+		rq_lock_irqsave(rq, &rf);
+		raw_spin_lock(&cc->core->lock);
+		if (cc->old == CD_NONE) {
+			cc->cur = cd_task_domain(rq->curr);
+			cc->rank = cd_task_rank(rq->curr);
+		}
+		raw_spin_unlock(&cc->core->lock);
+		rq_unlock_irqrestore(rq, &rf);
+	}
+	cpus_read_unlock();
+
+	/* Track what was queued before the key, so siblings can find it. */
+	rcu_read_lock();
+	for_each_process_thread(g, p) {
+		rq = task_rq_lock(p, &rf);
+		if (task_on_rq_queued(p))
+			core_domain_enqueue(rq, p);
+		task_rq_unlock(rq, p, &rf);
+	}
+	rcu_read_unlock();
+	pr_info("core_domain: first domain created, arbitrating %u CPUs\n",
+		num_online_cpus());
+out:
+	mutex_unlock(&cd_enable_mutex);
+}
+
+/**
+ * core_domain_cpu_starting - attach a CPU to its core's state
+ * @cpu: the CPU coming up, with its sibling mask set
+ *
+ * The first CPU of a core to come up owns the core's state; the mapping
+ * never changes afterwards, so the lock protecting a core is the same
+ * across hotplug.
+ */
+void core_domain_cpu_starting(unsigned int cpu)
+{
+	struct cd_cpu *cc = cd_cpu(cpu);
+	struct cd_core *core = NULL;
+	unsigned long flags;
+	int s;
+
+	if (cc->core)
+		return;
+	for_each_cpu(s, cpu_smt_mask(cpu)) {
+		if (s != cpu && cd_cpu(s)->core) {
+			core = cd_cpu(s)->core;
+			break;
+		}
+	}
+	if (!core || core->nr_cpus == CD_MAX_SMT) {
+		WARN_ON_ONCE(core);
+		core = &cc->own;
+	}
+	raw_spin_lock_irqsave(&core->lock, flags);
+	core->cpus[core->nr_cpus++] = cpu;
+	cc->core = core;
+	raw_spin_unlock_irqrestore(&core->lock, flags);
+}
+
+/**
+ * core_domain_cpu_dying - forget what an offline CPU claimed or waited for
+ * @cpu: the CPU going down; it runs nothing of any domain any more
+ */
+void core_domain_cpu_dying(unsigned int cpu)
+{
+	struct cd_cpu *cc = cd_cpu(cpu);
+	struct cd_core *core = cc->core;
+	unsigned long flags;
+
+	if (!core)
+		return;
+	hrtimer_cancel(&cc->bound);
+	raw_spin_lock_irqsave(&core->lock, flags);
+	cc->cur = CD_NONE;
+	cc->old = CD_NONE;
+	cc->want = CD_NONE;
+	cc->rank = CD_RANK_IDLE;
+	if (core->resv_cpu == (int)cpu) {
+		core->resv = CD_NONE;
+		core->resv_cpu = -1;
+	}
+	cd_wake_waiters(core, cpu);
+	raw_spin_unlock_irqrestore(&core->lock, flags);
+}
+
+static int __init core_tag_init(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct cd_cpu *cc = cd_cpu(cpu);
+
+		raw_spin_lock_init(&cc->own.lock);
+		cc->own.tag = CD_NONE;
+		cc->own.resv = CD_NONE;
+		cc->own.resv_cpu = -1;
+		cc->cur = CD_NONE;
+		cc->old = CD_NONE;
+		cc->want = CD_NONE;
+		cc->rank = CD_RANK_IDLE;
+		cc->tree = RB_ROOT;
+		hrtimer_init(&cc->bound, CLOCK_MONOTONIC,
+			     HRTIMER_MODE_REL_PINNED_HARD);
+		cc->bound.function = cd_bound_fn;
+		init_irq_work(&cc->kick, cd_kick_fn);
+	}
+	/* Secondary CPUs attach when they start; the boot CPU is up. */
+	core_domain_cpu_starting(smp_processor_id());
+	return 0;
+}
+early_initcall(core_tag_init);
+
+/* --- debugfs: /sys/kernel/debug/core_domain/ --- */
+
+static inline int cd_show_id(u32 d)
+{
+	return d == CD_NONE ? -1 : (int)d;
+}
+
+static int cd_cores_show(struct seq_file *m, void *v)
+{
+	int cpu, i, s;
+
+	seq_puts(m, "# domains: -1 none; fi_us: forced idle time\n");
+	for_each_possible_cpu(cpu) {
+		struct cd_core *core = cd_cpu(cpu)->core;
+		unsigned long flags;
+
+		if (core != &cd_cpu(cpu)->own)
+			continue;
+		raw_spin_lock_irqsave(&core->lock, flags);
+		seq_printf(m, "core %d tag %d resv %d flips %llu\n", cpu,
+			   cd_show_id(core->tag), cd_show_id(core->resv),
+			   core->nr_flips);
+		for_each_core_cpu(core, i, s) {
+			struct cd_cpu *sc = cd_cpu(s);
+
+			seq_printf(m, "  cpu %d cur %d old %d want %d fi_us %llu fi %llu alt %llu kicks %llu\n",
+				   s, cd_show_id(sc->cur), cd_show_id(sc->old),
+				   cd_show_id(sc->want), sc->fi_ns / NSEC_PER_USEC,
+				   sc->nr_fi, sc->nr_alt, sc->nr_kicks);
+		}
+		raw_spin_unlock_irqrestore(&core->lock, flags);
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(cd_cores);
+
+static int __init core_tag_debugfs_init(void)
+{
+	struct dentry *dir = debugfs_create_dir("core_domain", NULL);
+
+	debugfs_create_file("cores", 0444, dir, NULL, &cd_cores_fops);
+	debugfs_create_u32("wait_bound_us", 0644, dir,
+			   &core_domain_wait_bound_us);
+	return 0;
+}
+late_initcall(core_tag_debugfs_init);
