@@ -13,6 +13,7 @@ obj=$(obj_dir "$variant")
 [ -f "$obj/arch/x86/boot/bzImage" ] || die "no $variant kernel: build it first"
 
 root=$(mktemp -d "$BUILD/initramfs.XXXX")
+chmod 755 "$root"	# the guest's /: users other than root must traverse it
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,root,home/user,coredomain/{bin,tests,files}}
 bb=$(command -v busybox || echo /bin/busybox)

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * core_domain= and /sys/kernel/core_domain/: the state the kernel reports
- * must follow from the boot parameter, SMT and the CPU's vulnerabilities.
+ * must follow from the boot parameter, SMT and the CPU's vulnerabilities,
+ * and the prctl must fail with ENODEV when domains are not enforced.
  * The harness boots this test with each parameter value.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <linux/prctl.h>
 
 #include "../kselftest_harness.h"
 
@@ -124,6 +128,25 @@ TEST(files_are_read_only)
 		if (f)
 			fclose(f);
 	}
+}
+
+/* Without enforcement the interface says so: ENODEV, nothing else. */
+TEST(prctl_follows_active)
+{
+	char active[8];
+	long ret;
+
+	ASSERT_EQ(0, read_line(SYSDIR "active", active, sizeof(active)));
+	ret = prctl(PR_GET_CORE_DOMAIN, 0, 0, 0, 0);
+	if (atoi(active)) {
+		EXPECT_EQ(0, ret);
+		return;
+	}
+	EXPECT_EQ(-1, ret);
+	EXPECT_EQ(ENODEV, errno);
+	ret = prctl(PR_SET_CORE_DOMAIN, PR_CORE_DOMAIN_NEW, 0, 0, 0);
+	EXPECT_EQ(-1, ret);
+	EXPECT_EQ(ENODEV, errno);
 }
 
 TEST_HARNESS_MAIN

@@ -1,0 +1,497 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The isolation proof: run tenants of mixed work (CPU-bound, sleep/wake,
+ * pipe ping-pong, fork/exit storms, an RT task) while sched_switch and
+ * sched_process_fork are recorded through tracefs, then rebuild every
+ * CPU's timeline from the trace and look for an instant where two SMT
+ * siblings ran tasks of two different domains.
+ *
+ * "enforced": each tenant is in its own domain; there must be no overlap.
+ * "control": the same tenants stay in the host domain, and the checker,
+ * judging by the domains they would have had, must find overlaps - the
+ * proof that the checker can see a violation at all.
+ *
+ * The checker (struct timeline) trusts only the trace: a task's domain is
+ * its tenant's, propagated along fork events; the idle task and the
+ * stoppers (migration/N, exempt) run no domain; anything else is host.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/prctl.h>
+
+#include "../kselftest_harness.h"
+
+#define TRACEFS		"/sys/kernel/tracing/"
+#define NTENANTS	3
+#define MAXCPU		64
+#define MAXPID		(1 << 22)
+#define NONE		-1
+#define HOST		0
+#define MIN_SWITCHES	100000L
+
+struct shared {
+	volatile int go, stop;
+	volatile long progress[NTENANTS][4];	/* spin, sleep, pipe, fork */
+	volatile int root[NTENANTS];		/* tenant root pid */
+	volatile long domain[NTENANTS];		/* its domain (intended) */
+};
+
+static struct shared *sh;
+
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+static long ctxt_switches(void)
+{
+	char line[256];
+	long v = 0;
+	FILE *f = fopen("/proc/stat", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "ctxt %ld", &v) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* Sum of the forced-idle episodes over all CPUs (debugfs), or -1. */
+static long forced_idle_episodes(void)
+{
+	char line[256];
+	long sum = -1, fi;
+	FILE *f = fopen("/sys/kernel/debug/core_domain/cores", "r");
+
+	if (!f)
+		return -1;
+	sum = 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, " fi ");
+
+		if (p && sscanf(p, " fi %ld", &fi) == 1)
+			sum += fi;
+	}
+	fclose(f);
+	return sum;
+}
+
+/* --- the tenants --- */
+
+struct worker {
+	int tenant, kind;
+};
+
+static void *spin(void *arg)
+{
+	struct worker *w = arg;
+
+	while (!sh->stop)
+		sh->progress[w->tenant][0]++;
+	return NULL;
+}
+
+static void *sleeper(void *arg)
+{
+	struct worker *w = arg;
+	struct timespec ts = { 0, 300000 };
+	volatile int i;
+
+	while (!sh->stop) {
+		nanosleep(&ts, NULL);
+		for (i = 0; i < 20000; i++)
+			;
+		sh->progress[w->tenant][1]++;
+	}
+	return NULL;
+}
+
+static void *forker(void *arg)
+{
+	struct worker *w = arg;
+	struct timespec ts = { 0, 2000000 };
+
+	while (!sh->stop) {
+		pid_t pid = fork();
+
+		if (pid == 0)
+			_exit(0);
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+		sh->progress[w->tenant][3]++;
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+/* Bursts of SCHED_FIFO work among the fair tasks. */
+static void *rt_burst(void *arg)
+{
+	struct sched_param sp = { .sched_priority = 10 };
+	struct timespec ts = { 0, 3000000 };
+	volatile int i;
+
+	pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+	while (!sh->stop) {
+		for (i = 0; i < 200000; i++)
+			;
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+static void pingpong(int tenant)
+{
+	int a[2], b[2];
+	char c = 0;
+
+	if (pipe(a) || pipe(b))
+		_exit(1);
+	if (fork() == 0) {
+		close(a[1]);
+		close(b[0]);
+		while (read(a[0], &c, 1) == 1 && write(b[1], &c, 1) == 1)
+			;
+		_exit(0);
+	}
+	close(a[0]);
+	close(b[1]);
+	while (!sh->stop) {
+		if (write(a[1], &c, 1) != 1 || read(b[0], &c, 1) != 1)
+			break;
+		sh->progress[tenant][2]++;
+	}
+	close(a[1]);
+	wait(NULL);
+}
+
+static void tenant(int t, int tagged)
+{
+	struct worker w[5];
+	pthread_t th[5];
+	int i;
+
+	if (tagged) {
+		long id = prctl(PR_SET_CORE_DOMAIN, PR_CORE_DOMAIN_NEW, 0,
+				PR_CORE_DOMAIN_SCOPE_THREAD_GROUP, 0);
+		if (id <= 0)
+			_exit(2);
+		sh->domain[t] = id;
+	} else {
+		sh->domain[t] = 1000 + t;	/* what it would have been */
+	}
+	sh->root[t] = getpid();
+	while (!sh->go)
+		usleep(1000);
+	for (i = 0; i < 5; i++) {
+		w[i].tenant = t;
+		w[i].kind = i;
+	}
+	pthread_create(&th[0], NULL, spin, &w[0]);
+	pthread_create(&th[1], NULL, spin, &w[1]);
+	pthread_create(&th[2], NULL, sleeper, &w[2]);
+	pthread_create(&th[3], NULL, forker, &w[3]);
+	if (t == 0)
+		pthread_create(&th[4], NULL, rt_burst, &w[4]);
+	pingpong(t);
+	for (i = 0; i < (t == 0 ? 5 : 4); i++)
+		pthread_join(th[i], NULL);
+	_exit(0);
+}
+
+/* --- the checker --- */
+
+struct timeline {
+	int ncpu;
+	int sibling_of[MAXCPU][8];
+	int nsib[MAXCPU];
+	int dom[MAXCPU];		/* current domain per CPU, NONE idle */
+	int known[MAXCPU];
+	int *pid_dom;			/* -2: host */
+	long switches, violations, forks;
+	double worst_start, worst_len, open_since[MAXCPU];
+};
+
+static void read_topology(struct timeline *tl)
+{
+	char path[128], buf[128];
+	int cpu;
+
+	for (cpu = 0; cpu < MAXCPU; cpu++) {
+		FILE *f;
+		char *tok, *save;
+
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/cpu/cpu%d/topology/thread_siblings_list", cpu);
+		f = fopen(path, "r");
+		if (!f)
+			break;
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = 0;
+		fclose(f);
+		tl->nsib[cpu] = 0;
+		for (tok = strtok_r(buf, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save)) {
+			int lo, hi, s;
+
+			if (sscanf(tok, "%d-%d", &lo, &hi) != 2)
+				hi = lo = atoi(tok);
+			for (s = lo; s <= hi && tl->nsib[cpu] < 8; s++)
+				tl->sibling_of[cpu][tl->nsib[cpu]++] = s;
+		}
+		tl->dom[cpu] = NONE;
+		tl->known[cpu] = 0;
+	}
+	tl->ncpu = cpu;
+}
+
+static int task_domain(struct timeline *tl, int pid, const char *comm)
+{
+	if (pid == 0 || !strncmp(comm, "migration/", 10))
+		return NONE;
+	if (pid > 0 && pid < MAXPID && tl->pid_dom[pid] >= 0)
+		return tl->pid_dom[pid];
+	return HOST;
+}
+
+static double field_ts(const char *line)
+{
+	const char *p = strstr(line, "] ");
+	double ts;
+
+	/* "comm-pid [cpu] flags ts: event:" */
+	if (!p)
+		return -1;
+	p = strchr(p + 2, ' ');
+	if (!p || sscanf(p, " %lf:", &ts) != 1)
+		return -1;
+	return ts;
+}
+
+static void on_switch(struct timeline *tl, int cpu, double ts, int pid,
+		      const char *comm)
+{
+	int d = task_domain(tl, pid, comm), i, bad = 0;
+
+	tl->switches++;
+	tl->dom[cpu] = d;
+	tl->known[cpu] = 1;
+	for (i = 0; i < tl->nsib[cpu]; i++) {
+		int s = tl->sibling_of[cpu][i];
+
+		if (s == cpu || !tl->known[s])
+			continue;
+		if (d != NONE && tl->dom[s] != NONE && tl->dom[s] != d) {
+			bad = 1;
+			if (tl->violations < 5)
+				fprintf(stderr, "# overlap at %.6f: cpu%d runs domain %d (pid %d), sibling cpu%d runs domain %d\n",
+					ts, cpu, d, pid, s, tl->dom[s]);
+		}
+	}
+	if (bad) {
+		tl->violations++;
+		if (tl->open_since[cpu] == 0)
+			tl->open_since[cpu] = ts;
+	} else if (tl->open_since[cpu] != 0) {
+		if (ts - tl->open_since[cpu] > tl->worst_len)
+			tl->worst_len = ts - tl->open_since[cpu];
+		tl->open_since[cpu] = 0;
+	}
+}
+
+static int check_trace(struct timeline *tl, FILE *f)
+{
+	char line[1024], comm[64];
+	int t, ppid, cpid, npid, cpu;
+
+	for (t = 0; t < NTENANTS; t++)
+		tl->pid_dom[sh->root[t]] = sh->domain[t];
+	while (fgets(line, sizeof(line), f)) {
+		const char *b = strchr(line, '[');
+		const char *e;
+		double ts;
+
+		if (line[0] == '#' || !b || sscanf(b, "[%d]", &cpu) != 1 ||
+		    cpu < 0 || cpu >= tl->ncpu)
+			continue;
+		ts = field_ts(line);
+		e = strstr(line, ": sched_switch: ");
+		if (e) {
+			const char *n = strstr(e, "==> next_comm=");
+
+			if (!n || sscanf(n, "==> next_comm=%63s", comm) != 1)
+				continue;
+			n = strstr(n, " next_pid=");
+			if (!n || sscanf(n, " next_pid=%d", &npid) != 1)
+				continue;
+			on_switch(tl, cpu, ts, npid, comm);
+			continue;
+		}
+		e = strstr(line, ": sched_process_fork: ");
+		if (e) {
+			const char *p = strstr(e, " pid=");
+			const char *c = strstr(e, " child_pid=");
+
+			if (!p || !c || sscanf(p, " pid=%d", &ppid) != 1 ||
+			    sscanf(c, " child_pid=%d", &cpid) != 1 ||
+			    cpid <= 0 || cpid >= MAXPID || ppid <= 0 || ppid >= MAXPID)
+				continue;
+			tl->pid_dom[cpid] = tl->pid_dom[ppid];
+			tl->forks++;
+		}
+	}
+	return 0;
+}
+
+static int trace_overruns(void)
+{
+	char path[128], line[128];
+	long o, total = 0;
+	int cpu;
+
+	for (cpu = 0; cpu < MAXCPU; cpu++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), TRACEFS "per_cpu/cpu%d/stats", cpu);
+		f = fopen(path, "r");
+		if (!f)
+			break;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "overrun: %ld", &o) == 1)
+				total += o;
+		fclose(f);
+	}
+	return total;
+}
+
+FIXTURE(isolation) {
+	pid_t tenants[NTENANTS];
+};
+
+FIXTURE_VARIANT(isolation) {
+	int tagged;
+};
+
+FIXTURE_VARIANT_ADD(isolation, enforced) { .tagged = 1 };
+FIXTURE_VARIANT_ADD(isolation, control) { .tagged = 0 };
+
+FIXTURE_SETUP(isolation)
+{
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, sh);
+	memset((void *)sh, 0, sizeof(*sh));
+	ASSERT_EQ(0, write_file(TRACEFS "tracing_on", "0"));
+	ASSERT_EQ(0, write_file(TRACEFS "trace_clock", "global"));
+	ASSERT_EQ(0, write_file(TRACEFS "buffer_size_kb", "8192"));
+	ASSERT_EQ(0, write_file(TRACEFS "events/enable", "0"));
+	ASSERT_EQ(0, write_file(TRACEFS "events/sched/sched_switch/enable", "1"));
+	ASSERT_EQ(0, write_file(TRACEFS "events/sched/sched_process_fork/enable", "1"));
+	ASSERT_EQ(0, write_file(TRACEFS "trace", ""));
+}
+
+FIXTURE_TEARDOWN(isolation)
+{
+	write_file(TRACEFS "tracing_on", "0");
+	write_file(TRACEFS "events/enable", "0");
+	write_file(TRACEFS "buffer_size_kb", "64");
+	munmap((void *)sh, sizeof(*sh));
+}
+
+TEST_F_TIMEOUT(isolation, mixed_workload, 600)
+{
+	struct timeline *tl = calloc(1, sizeof(*tl));
+	long ctxt0, fi0, fi1, min_progress;
+	int t, k, status, waited;
+	FILE *f;
+
+	ASSERT_NE(NULL, tl);
+	tl->pid_dom = malloc(sizeof(int) * MAXPID);
+	ASSERT_NE(NULL, tl->pid_dom);
+	memset(tl->pid_dom, 0xff, sizeof(int) * MAXPID);	/* -1: host */
+	read_topology(tl);
+	ASSERT_LT(0, tl->ncpu);
+
+	for (t = 0; t < NTENANTS; t++) {
+		self->tenants[t] = fork();
+		if (self->tenants[t] == 0)
+			tenant(t, variant->tagged);
+	}
+	for (waited = 0; waited < 500; waited++) {
+		for (t = 0; t < NTENANTS && sh->root[t]; t++)
+			;
+		if (t == NTENANTS)
+			break;
+		usleep(10000);
+	}
+	ASSERT_EQ(NTENANTS, t) TH_LOG("tenants did not start (prctl failed?)");
+
+	fi0 = forced_idle_episodes();
+	ASSERT_EQ(0, write_file(TRACEFS "tracing_on", "1"));
+	ctxt0 = ctxt_switches();
+	sh->go = 1;
+	/* Run until the trace holds enough switches (or 120 s). */
+	for (waited = 0; waited < 120; waited++) {
+		sleep(1);
+		if (ctxt_switches() - ctxt0 > MIN_SWITCHES * 12 / 10)
+			break;
+	}
+	ASSERT_EQ(0, write_file(TRACEFS "tracing_on", "0"));
+	sh->stop = 1;
+	TH_LOG("tracing stopped, waiting for tenants");
+	for (t = 0; t < NTENANTS; t++) {
+		waitpid(self->tenants[t], &status, 0);
+		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	fi1 = forced_idle_episodes();
+	TH_LOG("workload done after %d s, reading the trace", waited);
+
+	f = fopen(TRACEFS "trace", "r");
+	ASSERT_NE(NULL, f);
+	check_trace(tl, f);
+	fclose(f);
+
+	min_progress = -1;
+	for (t = 0; t < NTENANTS; t++)
+		for (k = 0; k < 4; k++)
+			if (min_progress < 0 || sh->progress[t][k] < min_progress)
+				min_progress = sh->progress[t][k];
+	TH_LOG("%s: %d CPUs, %ld switches, %ld forks traced, %ld cross-domain sibling overlaps (longest %.0f us), %ld forced-idle episodes, least progress %ld, %d s",
+	       variant->tagged ? "enforced" : "control", tl->ncpu, tl->switches,
+	       tl->forks, tl->violations, tl->worst_len * 1e6,
+	       fi1 >= 0 ? fi1 - fi0 : -1, min_progress, waited);
+
+	EXPECT_EQ(0, trace_overruns()) TH_LOG("trace ring buffer overran: timeline incomplete");
+	EXPECT_LE(MIN_SWITCHES, tl->switches);
+	/* Every tenant made progress in every kind of work. */
+	EXPECT_LT(0, min_progress);
+	if (variant->tagged) {
+		EXPECT_EQ(0, tl->violations);
+		EXPECT_LT(0, fi1 - fi0) TH_LOG("no forced idle: the workload did not contend");
+	} else {
+		EXPECT_LT(0, tl->violations) TH_LOG("checker found no overlap without domains: it proves nothing");
+	}
+	free(tl->pid_dom);
+	free(tl);
+}
+
+TEST_HARNESS_MAIN
