@@ -104,6 +104,7 @@ static struct core_domain *core_domain_find(u32 id)
 void core_domain_fork(struct task_struct *p)
 {
 	p->core_domain = core_domain_get(current->core_domain);
+	p->core_domain_moved = 0;
 	p->core_domain_fi_ns = 0;
 }
 
@@ -138,11 +139,15 @@ static void core_domain_set_task(struct task_struct *p, struct core_domain *d)
 	queued = core_domain_enabled() && task_on_rq_queued(p);
 	if (queued)
 		core_domain_dequeue(rq, p);
-	p->core_domain = core_domain_get(d);
+	if (task_on_cpu(rq, p)) {
+		/* It runs under its old domain's claim until it switches. */
+		WRITE_ONCE(p->core_domain_moved, 1);
+		smp_wmb();
+		resched_curr(rq);
+	}
+	WRITE_ONCE(p->core_domain, core_domain_get(d));
 	if (queued)
 		core_domain_enqueue(rq, p);
-	if (task_on_cpu(rq, p))
-		resched_curr(rq);
 	task_rq_unlock(rq, p, &rf);
 	core_domain_put(old);
 }

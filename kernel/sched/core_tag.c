@@ -466,6 +466,7 @@ struct task_struct *core_domain_arbitrate(struct rq *rq, struct task_struct *nex
 	if (d == CD_NONE || cd_allowed(core, cpu, d)) {
 		cd_claim(core, cc, cpu, d, rank, next != rq->curr);
 		raw_spin_unlock(&core->lock);
+		next->core_domain_moved = 0;
 		return next;
 	}
 
@@ -476,6 +477,7 @@ struct task_struct *core_domain_arbitrate(struct rq *rq, struct task_struct *nex
 		run = cd_find(rq, e);
 	if (run) {
 		cd_claim(core, cc, cpu, e, cd_task_rank(run), run != rq->curr);
+		run->core_domain_moved = 0;
 		cc->nr_alt++;
 	} else {
 		run = rq->idle;
@@ -497,6 +499,41 @@ struct task_struct *core_domain_arbitrate(struct rq *rq, struct task_struct *nex
 	return run;
 }
 
+#ifdef CONFIG_SCHED_CORE_DOMAIN_DEBUG
+/*
+ * The invariant, checked against what the siblings really run rather than
+ * against the arbitration state: when @next starts, no sibling's current
+ * task is of another domain.  A task moved to another domain while it ran
+ * keeps the domain it was started under until it next switches in
+ * (core_domain_moved), so it is not judged by its new one.  Runs with IRQs
+ * off: the siblings' tasks and domains stay valid (RCU).
+ */
+static void cd_check_invariant(struct rq *rq, struct task_struct *next)
+{
+	u32 d = cd_task_domain(next), e;
+	int cpu = cpu_of(rq), s;
+	struct task_struct *t;
+
+	if (d == CD_NONE || READ_ONCE(next->core_domain_moved))
+		return;
+	for_each_cpu(s, cpu_smt_mask(cpu)) {
+		if (s == cpu)
+			continue;
+		t = READ_ONCE(cpu_rq(s)->curr);
+		if (is_idle_task(t) || t->sched_class == &stop_sched_class)
+			continue;
+		e = core_domain_id(READ_ONCE(t->core_domain));
+		smp_rmb();	/* pairs with core_domain_set_task() */
+		if (e == d || READ_ONCE(t->core_domain_moved))
+			continue;
+		WARN_ONCE(1, "core_domain: isolation violated: cpu%d starts %s/%d (domain %u) while cpu%d runs %s/%d (domain %u)\n",
+			  cpu, next->comm, next->pid, d, s, t->comm, t->pid, e);
+	}
+}
+#else
+static inline void cd_check_invariant(struct rq *rq, struct task_struct *next) { }
+#endif
+
 /**
  * core_domain_switch - the previous task has left this CPU
  * @rq: this CPU's runqueue, locked
@@ -513,6 +550,7 @@ void core_domain_switch(struct rq *rq, struct task_struct *prev,
 	struct cd_cpu *cc = cd_cpu(cpu);
 	struct cd_core *core = cc->core;
 
+	cd_check_invariant(rq, next);
 	if (cc->old == CD_NONE)
 		return;
 	raw_spin_lock(&core->lock);

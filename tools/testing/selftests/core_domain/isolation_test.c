@@ -11,9 +11,7 @@
  * judging by the domains they would have had, must find overlaps - the
  * proof that the checker can see a violation at all.
  *
- * The checker (struct timeline) trusts only the trace: a task's domain is
- * its tenant's, propagated along fork events; the idle task and the
- * stoppers (migration/N, exempt) run no domain; anything else is host.
+ * The checker is cd_timeline.h.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -32,13 +30,10 @@
 #include <linux/prctl.h>
 
 #include "../kselftest_harness.h"
+#include "cd_timeline.h"
 
 #define TRACEFS		"/sys/kernel/tracing/"
 #define NTENANTS	3
-#define MAXCPU		64
-#define MAXPID		(1 << 22)
-#define NONE		-1
-#define HOST		0
 #define MIN_SWITCHES	100000L
 
 struct shared {
@@ -219,156 +214,13 @@ static void tenant(int t, int tagged)
 	_exit(0);
 }
 
-/* --- the checker --- */
-
-struct timeline {
-	int ncpu;
-	int sibling_of[MAXCPU][8];
-	int nsib[MAXCPU];
-	int dom[MAXCPU];		/* current domain per CPU, NONE idle */
-	int known[MAXCPU];
-	int *pid_dom;			/* -2: host */
-	long switches, violations, forks;
-	double worst_start, worst_len, open_since[MAXCPU];
-};
-
-static void read_topology(struct timeline *tl)
-{
-	char path[128], buf[128];
-	int cpu;
-
-	for (cpu = 0; cpu < MAXCPU; cpu++) {
-		FILE *f;
-		char *tok, *save;
-
-		snprintf(path, sizeof(path),
-			 "/sys/devices/system/cpu/cpu%d/topology/thread_siblings_list", cpu);
-		f = fopen(path, "r");
-		if (!f)
-			break;
-		if (!fgets(buf, sizeof(buf), f))
-			buf[0] = 0;
-		fclose(f);
-		tl->nsib[cpu] = 0;
-		for (tok = strtok_r(buf, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save)) {
-			int lo, hi, s;
-
-			if (sscanf(tok, "%d-%d", &lo, &hi) != 2)
-				hi = lo = atoi(tok);
-			for (s = lo; s <= hi && tl->nsib[cpu] < 8; s++)
-				tl->sibling_of[cpu][tl->nsib[cpu]++] = s;
-		}
-		tl->dom[cpu] = NONE;
-		tl->known[cpu] = 0;
-	}
-	tl->ncpu = cpu;
-}
-
-static int task_domain(struct timeline *tl, int pid, const char *comm)
-{
-	if (pid == 0 || !strncmp(comm, "migration/", 10))
-		return NONE;
-	if (pid > 0 && pid < MAXPID && tl->pid_dom[pid] >= 0)
-		return tl->pid_dom[pid];
-	return HOST;
-}
-
-static double field_ts(const char *line)
-{
-	const char *p = strstr(line, "] ");
-	double ts;
-
-	/* "comm-pid [cpu] flags ts: event:" */
-	if (!p)
-		return -1;
-	p = strchr(p + 2, ' ');
-	if (!p || sscanf(p, " %lf:", &ts) != 1)
-		return -1;
-	return ts;
-}
-
-static void on_switch(struct timeline *tl, int cpu, double ts, int pid,
-		      const char *comm)
-{
-	int d = task_domain(tl, pid, comm), i, bad = 0;
-
-	tl->switches++;
-	tl->dom[cpu] = d;
-	tl->known[cpu] = 1;
-	for (i = 0; i < tl->nsib[cpu]; i++) {
-		int s = tl->sibling_of[cpu][i];
-
-		if (s == cpu || !tl->known[s])
-			continue;
-		if (d != NONE && tl->dom[s] != NONE && tl->dom[s] != d) {
-			bad = 1;
-			if (tl->violations < 5)
-				fprintf(stderr, "# overlap at %.6f: cpu%d runs domain %d (pid %d), sibling cpu%d runs domain %d\n",
-					ts, cpu, d, pid, s, tl->dom[s]);
-		}
-	}
-	if (bad) {
-		tl->violations++;
-		if (tl->open_since[cpu] == 0)
-			tl->open_since[cpu] = ts;
-	} else if (tl->open_since[cpu] != 0) {
-		if (ts - tl->open_since[cpu] > tl->worst_len)
-			tl->worst_len = ts - tl->open_since[cpu];
-		tl->open_since[cpu] = 0;
-	}
-}
-
-static int check_trace(struct timeline *tl, FILE *f)
-{
-	char line[1024], comm[64];
-	int t, ppid, cpid, npid, cpu;
-
-	for (t = 0; t < NTENANTS; t++)
-		tl->pid_dom[sh->root[t]] = sh->domain[t];
-	while (fgets(line, sizeof(line), f)) {
-		const char *b = strchr(line, '[');
-		const char *e;
-		double ts;
-
-		if (line[0] == '#' || !b || sscanf(b, "[%d]", &cpu) != 1 ||
-		    cpu < 0 || cpu >= tl->ncpu)
-			continue;
-		ts = field_ts(line);
-		e = strstr(line, ": sched_switch: ");
-		if (e) {
-			const char *n = strstr(e, "==> next_comm=");
-
-			if (!n || sscanf(n, "==> next_comm=%63s", comm) != 1)
-				continue;
-			n = strstr(n, " next_pid=");
-			if (!n || sscanf(n, " next_pid=%d", &npid) != 1)
-				continue;
-			on_switch(tl, cpu, ts, npid, comm);
-			continue;
-		}
-		e = strstr(line, ": sched_process_fork: ");
-		if (e) {
-			const char *p = strstr(e, " pid=");
-			const char *c = strstr(e, " child_pid=");
-
-			if (!p || !c || sscanf(p, " pid=%d", &ppid) != 1 ||
-			    sscanf(c, " child_pid=%d", &cpid) != 1 ||
-			    cpid <= 0 || cpid >= MAXPID || ppid <= 0 || ppid >= MAXPID)
-				continue;
-			tl->pid_dom[cpid] = tl->pid_dom[ppid];
-			tl->forks++;
-		}
-	}
-	return 0;
-}
-
 static int trace_overruns(void)
 {
 	char path[128], line[128];
 	long o, total = 0;
 	int cpu;
 
-	for (cpu = 0; cpu < MAXCPU; cpu++) {
+	for (cpu = 0; cpu < CD_MAXCPU; cpu++) {
 		FILE *f;
 
 		snprintf(path, sizeof(path), TRACEFS "per_cpu/cpu%d/stats", cpu);
@@ -419,16 +271,12 @@ FIXTURE_TEARDOWN(isolation)
 
 TEST_F_TIMEOUT(isolation, mixed_workload, 600)
 {
-	struct timeline *tl = calloc(1, sizeof(*tl));
+	struct timeline *tl = tl_new();
 	long ctxt0, fi0, fi1, min_progress;
 	int t, k, status, waited;
 	FILE *f;
 
 	ASSERT_NE(NULL, tl);
-	tl->pid_dom = malloc(sizeof(int) * MAXPID);
-	ASSERT_NE(NULL, tl->pid_dom);
-	memset(tl->pid_dom, 0xff, sizeof(int) * MAXPID);	/* -1: host */
-	read_topology(tl);
 	ASSERT_LT(0, tl->ncpu);
 
 	for (t = 0; t < NTENANTS; t++) {
@@ -467,6 +315,8 @@ TEST_F_TIMEOUT(isolation, mixed_workload, 600)
 
 	f = fopen(TRACEFS "trace", "r");
 	ASSERT_NE(NULL, f);
+	for (t = 0; t < NTENANTS; t++)
+		tl_seed(tl, sh->root[t], sh->domain[t]);
 	check_trace(tl, f);
 	fclose(f);
 
@@ -490,8 +340,7 @@ TEST_F_TIMEOUT(isolation, mixed_workload, 600)
 	} else {
 		EXPECT_LT(0, tl->violations) TH_LOG("checker found no overlap without domains: it proves nothing");
 	}
-	free(tl->pid_dom);
-	free(tl);
+	tl_free(tl);
 }
 
 TEST_HARNESS_MAIN
