@@ -142,7 +142,7 @@ static void core_domain_set_task(struct task_struct *p, struct core_domain *d)
 	if (task_on_cpu(rq, p)) {
 		/* It runs under its old domain's claim until it switches. */
 		WRITE_ONCE(p->core_domain_moved, 1);
-		smp_wmb();
+		smp_wmb();	/* moved before domain: cd_check_invariant() */
 		resched_curr(rq);
 	}
 	WRITE_ONCE(p->core_domain, core_domain_get(d));

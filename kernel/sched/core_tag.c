@@ -298,7 +298,6 @@ static bool cd_allowed(struct cd_core *core, int cpu, u32 d)
 	return true;
 }
 
-
 /*
  * The one domain @cpu could run now instead of its own choice: what its
  * siblings run, else what the core is reserved for.  CD_NONE when there
@@ -460,11 +459,13 @@ struct task_struct *core_domain_arbitrate(struct rq *rq, struct task_struct *nex
 		core->resv_cpu = -1;
 		cd_wake_waiters(core, cpu);
 	}
-	cc->want = CD_NONE;
-	hrtimer_try_to_cancel(&cc->bound);
 
 	if (d == CD_NONE || cd_allowed(core, cpu, d)) {
 		cd_claim(core, cc, cpu, d, rank, next != rq->curr);
+		if (cc->want != CD_NONE) {
+			cc->want = CD_NONE;
+			hrtimer_try_to_cancel(&cc->bound);
+		}
 		raw_spin_unlock(&core->lock);
 		next->core_domain_moved = 0;
 		return next;
@@ -487,11 +488,18 @@ struct task_struct *core_domain_arbitrate(struct rq *rq, struct task_struct *nex
 		cc->nr_fi++;
 		trace_core_domain_forceidle(cpu, d, true);
 	}
-	cc->want = d;
+	/*
+	 * The wait bound runs from when this CPU began to wait for @d, not
+	 * from this pick: re-picks (ticks, wakeups) must not extend it.
+	 */
+	if (cc->want != d) {
+		cc->want = d;
+		hrtimer_try_to_cancel(&cc->bound);
+	}
 	cc->want_rank = rank;
 	if (rank > cd_conflict_rank(core, cpu, d))
 		cd_reserve(core, cpu, d, rank);
-	else if (core->resv_cpu != cpu)
+	else if (core->resv_cpu != cpu && !hrtimer_is_queued(&cc->bound))
 		hrtimer_start(&cc->bound, ns_to_ktime(cd_wait_bound_ns()),
 			      HRTIMER_MODE_REL_PINNED_HARD);
 	raw_spin_unlock(&core->lock);

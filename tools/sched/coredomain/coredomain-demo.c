@@ -116,9 +116,11 @@ static long fi_us(void)
 
 	if (!f)
 		return 0;
-	while (fgets(line, sizeof(line), f))
-		if ((p = strstr(line, "fi_us ")) && sscanf(p, "fi_us %ld", &v) == 1)
+	while (fgets(line, sizeof(line), f)) {
+		p = strstr(line, "fi_us ");
+		if (p && sscanf(p, "fi_us %ld", &v) == 1)
 			sum += v;
+	}
 	fclose(f);
 	return sum;
 }
