@@ -654,6 +654,23 @@ void core_domain_cpu_starting(unsigned int cpu)
 
 	if (cc->core)
 		return;
+	/*
+	 * First start of this CPU: set its state up here, the boot CPU's
+	 * included (its first start is an early initcall).
+	 */
+	raw_spin_lock_init(&cc->own.lock);
+	cc->own.tag = CD_NONE;
+	cc->own.resv = CD_NONE;
+	cc->own.resv_cpu = -1;
+	cc->cur = CD_NONE;
+	cc->old = CD_NONE;
+	cc->want = CD_NONE;
+	cc->rank = CD_RANK_IDLE;
+	cc->tree = RB_ROOT;
+	hrtimer_init(&cc->bound, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
+	cc->bound.function = cd_bound_fn;
+	init_irq_work(&cc->kick, cd_kick_fn);
+
 	for_each_cpu(s, cpu_smt_mask(cpu)) {
 		if (s != cpu && cd_cpu(s)->core) {
 			core = cd_cpu(s)->core;
@@ -696,32 +713,6 @@ void core_domain_cpu_dying(unsigned int cpu)
 	raw_spin_unlock_irqrestore(&core->lock, flags);
 }
 
-static int __init core_tag_init(void)
-{
-	int cpu;
-
-	for_each_possible_cpu(cpu) {
-		struct cd_cpu *cc = cd_cpu(cpu);
-
-		raw_spin_lock_init(&cc->own.lock);
-		cc->own.tag = CD_NONE;
-		cc->own.resv = CD_NONE;
-		cc->own.resv_cpu = -1;
-		cc->cur = CD_NONE;
-		cc->old = CD_NONE;
-		cc->want = CD_NONE;
-		cc->rank = CD_RANK_IDLE;
-		cc->tree = RB_ROOT;
-		hrtimer_init(&cc->bound, CLOCK_MONOTONIC,
-			     HRTIMER_MODE_REL_PINNED_HARD);
-		cc->bound.function = cd_bound_fn;
-		init_irq_work(&cc->kick, cd_kick_fn);
-	}
-	/* Secondary CPUs attach when they start; the boot CPU is up. */
-	core_domain_cpu_starting(smp_processor_id());
-	return 0;
-}
-early_initcall(core_tag_init);
 
 /* --- debugfs: /sys/kernel/debug/core_domain/ --- */
 

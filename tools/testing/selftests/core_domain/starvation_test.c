@@ -6,8 +6,10 @@
  * may grow by at most the bound (/sys/kernel/debug/core_domain/
  * wait_bound_us) plus slack, and the CPU-bound domain must keep making
  * progress: neither starves.  Reports the measured wake-up delays.
- * Under QEMU TCG timers and IPIs are slow: the slack is 2 ms on the
- * median and 10 ms plus another bound on the 99th percentile.
+ * Under QEMU TCG (and more so in the debug kernel) timers and IPIs are
+ * slow: the slack is 5 ms on the median and 20 ms plus another bound on
+ * the 99th percentile.  Without a working bound the median alone exceeds
+ * it (a re-pick restarting the bound measured 16.8 ms).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -92,11 +94,14 @@ struct delays {
 
 /*
  * Hogs on both threads of the core (in a domain of their own if @cross,
- * else in the caller's), the caller waking every millisecond on the
- * second thread; returns the wake-up delays and how much the hogs ran.
+ * else in the caller's), the caller (SCHED_FIFO if @rt) waking every
+ * millisecond on the second thread; returns the wake-up delays and how
+ * much the hogs ran.
  */
-static int measure(int c0, int c1, int cross, struct delays *out, long *hog_work)
+static int measure(int c0, int c1, int cross, int rt, struct delays *out,
+		   long *hog_work)
 {
+	struct sched_param sp = { .sched_priority = rt ? 10 : 0 };
 	volatile long *spins = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 				    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	long delay[WAKEUPS], before, domain;
@@ -120,6 +125,8 @@ static int measure(int c0, int c1, int cross, struct delays *out, long *hog_work
 			return -1;
 	}
 	pin(c1);
+	if (sched_setscheduler(0, rt ? SCHED_FIFO : SCHED_OTHER, &sp))
+		return -1;
 	usleep(100000);
 	before = spins[0] + spins[1];
 	for (i = 0; i < WAKEUPS; i++) {
@@ -130,6 +137,8 @@ static int measure(int c0, int c1, int cross, struct delays *out, long *hog_work
 		delay[i] = now_ns() - t0 - 1000000;
 	}
 	*hog_work = spins[0] + spins[1] - before;
+	sp.sched_priority = 0;
+	sched_setscheduler(0, SCHED_OTHER, &sp);
 	for (i = 0; i < 2; i++) {
 		kill(hog[i], SIGKILL);
 		waitpid(hog[i], NULL, 0);
@@ -153,17 +162,38 @@ TEST(waker_gets_core_within_bound)
 	ASSERT_LT(0, bound_us);
 
 	/* Baseline: the same hogs in the waker's domain - no conflict. */
-	ASSERT_EQ(0, measure(c0, c1, 0, &same, &work_same));
+	ASSERT_EQ(0, measure(c0, c1, 0, 0, &same, &work_same));
 	/* The hogs in one domain, the waker in another. */
-	ASSERT_EQ(0, measure(c0, c1, 1, &cross, &work_cross));
+	ASSERT_EQ(0, measure(c0, c1, 1, 0, &cross, &work_cross));
 
 	TH_LOG("core cpu%d+cpu%d, bound %ld us; wake-up delay p50/p99/max: same domain %ld/%ld/%ld us, other domain %ld/%ld/%ld us",
 	       c0, c1, bound_us, same.p50, same.p99, same.max,
 	       cross.p50, cross.p99, cross.max);
 	EXPECT_LT(0, work_cross) TH_LOG("the CPU-bound domain starved");
 	/* What core domains add stays within the bound (+ TCG slack). */
-	EXPECT_GE(same.p50 + bound_us + 2000, cross.p50);
-	EXPECT_GE(same.p99 + 2 * bound_us + 10000, cross.p99);
+	EXPECT_GE(same.p50 + bound_us + 5000, cross.p50);
+	EXPECT_GE(same.p99 + 2 * bound_us + 20000, cross.p99);
+}
+
+/*
+ * A real-time task outranks fair ones across siblings: waiting for a core
+ * held by a fair domain, it takes the core at once, not after the bound.
+ */
+TEST(rt_waker_takes_core_at_once)
+{
+	struct delays same, cross;
+	long bound_us, work_same, work_cross;
+	int c0, c1;
+
+	ASSERT_EQ(0, first_core(&c0, &c1)) TH_LOG("needs a core with two threads");
+	bound_us = read_long("/sys/kernel/debug/core_domain/wait_bound_us");
+	ASSERT_EQ(0, measure(c0, c1, 0, 1, &same, &work_same));
+	ASSERT_EQ(0, measure(c0, c1, 1, 1, &cross, &work_cross));
+	TH_LOG("SCHED_FIFO waker, bound %ld us; wake-up delay p50/p99/max: same domain %ld/%ld/%ld us, other domain %ld/%ld/%ld us",
+	       bound_us, same.p50, same.p99, same.max, cross.p50, cross.p99, cross.max);
+	EXPECT_LT(0, work_cross);
+	/* Well below the bound: the kick, not the timer, brought it in. */
+	EXPECT_GT(bound_us / 2, cross.p50 - same.p50);
 }
 
 TEST_HARNESS_MAIN
