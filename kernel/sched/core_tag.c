@@ -385,6 +385,9 @@ static void cd_reserve(struct cd_core *core, int cpu, u32 d, int rank)
 	for_each_core_cpu(core, i, s) {
 		struct cd_cpu *sc = cd_cpu(s);
 
+		/* Idling here already: what it leaves is released at switch. */
+		if (s == cpu && sc->cur == CD_NONE)
+			continue;
 		if (!cd_compatible(sc->cur, d) || !cd_compatible(sc->old, d))
 			cd_kick(cpu, s, d);
 	}
@@ -450,6 +453,7 @@ struct task_struct *core_domain_arbitrate(struct rq *rq, struct task_struct *nex
 	int rank = cd_task_rank(next);
 	struct task_struct *run;
 	u64 now = rq_clock(rq);
+	bool takeover;
 
 	raw_spin_lock(&core->lock);
 	cd_end_fi(cc, cpu, now);
@@ -471,9 +475,15 @@ struct task_struct *core_domain_arbitrate(struct rq *rq, struct task_struct *nex
 		return next;
 	}
 
-	/* Conflict: run the core's domain if we can, else idle. */
+	/*
+	 * Conflict: run the core's domain if we can, else idle - but not
+	 * when we hold or are about to take the core for @d: the siblings
+	 * are vacating for us, and a need_resched set from in here would
+	 * be cleared when __schedule() returns.
+	 */
+	takeover = rank > cd_conflict_rank(core, cpu, d);
 	run = NULL;
-	e = core->resv_cpu == cpu ? CD_NONE : cd_core_domain(core, cpu);
+	e = takeover || core->resv_cpu == cpu ? CD_NONE : cd_core_domain(core, cpu);
 	if (e != CD_NONE && cd_allowed(core, cpu, e))
 		run = cd_find(rq, e);
 	if (run) {
@@ -497,7 +507,7 @@ struct task_struct *core_domain_arbitrate(struct rq *rq, struct task_struct *nex
 		hrtimer_try_to_cancel(&cc->bound);
 	}
 	cc->want_rank = rank;
-	if (rank > cd_conflict_rank(core, cpu, d))
+	if (takeover)
 		cd_reserve(core, cpu, d, rank);
 	else if (core->resv_cpu != cpu && !hrtimer_is_queued(&cc->bound))
 		hrtimer_start(&cc->bound, ns_to_ktime(cd_wait_bound_ns()),
