@@ -14,6 +14,8 @@
 
 /* Domain ids are 1..CORE_DOMAIN_ID_MAX; 0 is the host domain. */
 #define CORE_DOMAIN_ID_MAX	((1U << 20) - 1)
+/* The highest id handed out; debugfs max_id lowers it to test exhaustion. */
+extern u32 core_domain_max_id;
 /* What an idle, stopper or offline CPU runs: no domain at all. */
 #define CD_NONE			U32_MAX
 

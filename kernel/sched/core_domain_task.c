@@ -40,6 +40,7 @@ static u32 core_domain_next_id;
 
 static struct core_domain *core_domain_alloc(void)
 {
+	u32 max = clamp_t(u32, READ_ONCE(core_domain_max_id), 1, CORE_DOMAIN_ID_MAX);
 	struct core_domain *d;
 	int err;
 
@@ -49,7 +50,7 @@ static struct core_domain *core_domain_alloc(void)
 	refcount_set(&d->ref, 1);
 	d->user_ns = get_user_ns(current_user_ns());
 	err = xa_alloc_cyclic_irq(&core_domains, &d->id, d,
-				  XA_LIMIT(1, CORE_DOMAIN_ID_MAX),
+				  XA_LIMIT(1, max),
 				  &core_domain_next_id, GFP_KERNEL);
 	if (err < 0) {
 		put_user_ns(d->user_ns);

@@ -54,11 +54,11 @@ DEFINE_STATIC_KEY_FALSE(core_domain_key);
 /* How long a domain may hold a core while another of equal class waits. */
 static unsigned int core_domain_wait_bound_us = 4000;
 
+u32 core_domain_max_id = CORE_DOMAIN_ID_MAX;
+
 /* Hardware threads per core handled; more are never seen together. */
 #define CD_MAX_SMT	8
 
-#define for_each_core_cpu(core, i, s)					\
-	for ((i) = 0; (i) < (core)->nr_cpus && ((s) = (core)->cpus[i], 1); (i)++)
 
 /* Class ranks: a waiter of a higher rank takes the core at once. */
 enum {
@@ -72,6 +72,7 @@ enum {
  * struct cd_core - arbitration state of one SMT core
  * @lock:	protects this and the cur/old/want fields of every sibling.
  * @cpus:	the CPUs of the core; fixed once set, also while offline.
+ * @sib:	their per-CPU state, in the same order.
  * @nr_cpus:	how many.
  * @tag:	the domain the core last ran (for flip accounting).
  * @resv:	domain a waiting sibling has reserved the core for, or CD_NONE.
@@ -82,6 +83,7 @@ enum {
 struct cd_core {
 	raw_spinlock_t		lock;
 	int			cpus[CD_MAX_SMT];
+	struct cd_cpu		*sib[CD_MAX_SMT];
 	int			nr_cpus;
 	u32			tag;
 	u32			resv;
@@ -129,6 +131,10 @@ struct cd_cpu {
 };
 
 static DEFINE_PER_CPU(struct cd_cpu, cd_cpus);
+
+#define for_each_core_sibling(core, i, s, sc)				\
+	for ((i) = 0; (i) < (core)->nr_cpus &&				\
+	     ((s) = (core)->cpus[i], (sc) = (core)->sib[i], 1); (i)++)
 
 static inline struct cd_cpu *cd_cpu(int cpu)
 {
@@ -265,11 +271,12 @@ static void cd_kick(int from, int to, u32 d)
 /* Make every waiting sibling of @cpu re-pick.  Under core->lock. */
 static void cd_wake_waiters(struct cd_core *core, int cpu)
 {
+	struct cd_cpu *sc;
 	int i, s;
 
-	for_each_core_cpu(core, i, s) {
-		if (s != cpu && cd_cpu(s)->want != CD_NONE)
-			irq_work_queue_on(&cd_cpu(s)->kick, s);
+	for_each_core_sibling(core, i, s, sc) {
+		if (s != cpu && sc->want != CD_NONE)
+			irq_work_queue_on(&sc->kick, s);
 	}
 }
 
@@ -283,13 +290,12 @@ static inline bool cd_compatible(u32 running, u32 d)
 /* May @cpu claim domain @d?  Under core->lock. */
 static bool cd_allowed(struct cd_core *core, int cpu, u32 d)
 {
+	struct cd_cpu *sc;
 	int i, s;
 
 	if (core->resv != CD_NONE && core->resv != d && core->resv_cpu != cpu)
 		return false;
-	for_each_core_cpu(core, i, s) {
-		struct cd_cpu *sc = cd_cpu(s);
-
+	for_each_core_sibling(core, i, s, sc) {
 		if (s == cpu)
 			continue;
 		if (!cd_compatible(sc->cur, d) || !cd_compatible(sc->old, d))
@@ -305,11 +311,11 @@ static bool cd_allowed(struct cd_core *core, int cpu, u32 d)
  */
 static u32 cd_core_domain(struct cd_core *core, int cpu)
 {
+	struct cd_cpu *sc;
 	u32 d = CD_NONE;
 	int i, j, s;
 
-	for_each_core_cpu(core, i, s) {
-		struct cd_cpu *sc = cd_cpu(s);
+	for_each_core_sibling(core, i, s, sc) {
 		u32 v[2] = { sc->cur, sc->old };
 
 		if (s == cpu)
@@ -331,10 +337,9 @@ static u32 cd_core_domain(struct cd_core *core, int cpu)
 static int cd_conflict_rank(struct cd_core *core, int cpu, u32 d)
 {
 	int i, s, rank = CD_RANK_IDLE;
+	struct cd_cpu *sc;
 
-	for_each_core_cpu(core, i, s) {
-		struct cd_cpu *sc = cd_cpu(s);
-
+	for_each_core_sibling(core, i, s, sc) {
 		if (s == cpu)
 			continue;
 		if (!cd_compatible(sc->cur, d) || !cd_compatible(sc->old, d))
@@ -374,6 +379,7 @@ static void cd_claim(struct cd_core *core, struct cd_cpu *cc, int cpu,
  */
 static void cd_reserve(struct cd_core *core, int cpu, u32 d, int rank)
 {
+	struct cd_cpu *sc;
 	int i, s;
 
 	if (core->resv != CD_NONE && core->resv_cpu != cpu &&
@@ -382,9 +388,7 @@ static void cd_reserve(struct cd_core *core, int cpu, u32 d, int rank)
 	core->resv = d;
 	core->resv_cpu = cpu;
 	core->resv_rank = rank;
-	for_each_core_cpu(core, i, s) {
-		struct cd_cpu *sc = cd_cpu(s);
-
+	for_each_core_sibling(core, i, s, sc) {
 		/* Idling here already: what it leaves is released at switch. */
 		if (s == cpu && sc->cur == CD_NONE)
 			continue;
@@ -692,7 +696,8 @@ void core_domain_cpu_starting(unsigned int cpu)
 		core = &cc->own;
 	}
 	raw_spin_lock_irqsave(&core->lock, flags);
-	core->cpus[core->nr_cpus++] = cpu;
+	core->cpus[core->nr_cpus] = cpu;
+	core->sib[core->nr_cpus++] = cc;
 	cc->core = core;
 	raw_spin_unlock_irqrestore(&core->lock, flags);
 }
@@ -733,6 +738,7 @@ static inline int cd_show_id(u32 d)
 
 static int cd_cores_show(struct seq_file *m, void *v)
 {
+	struct cd_cpu *sc;
 	int cpu, i, s;
 
 	seq_puts(m, "# domains: -1 none; fi_us: forced idle time\n");
@@ -746,9 +752,7 @@ static int cd_cores_show(struct seq_file *m, void *v)
 		seq_printf(m, "core %d tag %d resv %d flips %llu\n", cpu,
 			   cd_show_id(core->tag), cd_show_id(core->resv),
 			   core->nr_flips);
-		for_each_core_cpu(core, i, s) {
-			struct cd_cpu *sc = cd_cpu(s);
-
+		for_each_core_sibling(core, i, s, sc) {
 			seq_printf(m, "  cpu %d cur %d old %d want %d fi_us %llu fi %llu alt %llu kicks %llu\n",
 				   s, cd_show_id(sc->cur), cd_show_id(sc->old),
 				   cd_show_id(sc->want), sc->fi_ns / NSEC_PER_USEC,
@@ -767,6 +771,11 @@ static int __init core_tag_debugfs_init(void)
 	debugfs_create_file("cores", 0444, dir, NULL, &cd_cores_fops);
 	debugfs_create_u32("wait_bound_us", 0644, dir,
 			   &core_domain_wait_bound_us);
+	debugfs_create_u32("max_id", 0644, dir, &core_domain_max_id);
 	return 0;
 }
 late_initcall(core_tag_debugfs_init);
+
+#ifdef CONFIG_SCHED_CORE_DOMAIN_KUNIT_TEST
+#include "core_tag_test.c"
+#endif

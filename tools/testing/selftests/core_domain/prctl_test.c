@@ -373,6 +373,52 @@ TEST(ids_are_not_reused_while_referenced)
 	ASSERT_EQ(0, in_child(ids_not_reused, NULL));
 }
 
+/* Exhausting the ids gives ENOSPC; freeing one makes NEW work again. */
+static int exhaust(void *arg)
+{
+	const char *knob = "/sys/kernel/debug/core_domain/max_id";
+	pid_t holder[40];
+	int i, n, ok = 1;
+	long id = 0;
+	FILE *f;
+
+	f = fopen(knob, "w");
+	if (!f || fprintf(f, "32\n") < 0 || fclose(f))
+		return 1;
+	for (n = 0; n < 40; n++) {
+		holder[n] = sleeper(0);
+		id = cd_set(PR_CORE_DOMAIN_NEW, holder[n], 0);
+		if (id < 0)
+			break;
+	}
+	if (n == 40) {
+		n--;
+		ok = 0;
+	} else if (errno != ENOSPC || n == 0 || cd_get(holder[n]) != 0) {
+		/* Refused with ENOSPC, the holder stays where it was. */
+		ok = 0;
+	}
+	/* A domain freed (after an RCU grace period) gives an id back. */
+	reap(holder[0]);
+	for (id = -1, i = 0; id < 0 && i < 100; i++) {
+		usleep(20000);
+		id = cd_set(PR_CORE_DOMAIN_NEW, holder[n], 0);
+	}
+	if (id <= 0)
+		ok = 0;
+	for (; n >= 1; n--)
+		reap(holder[n]);
+	f = fopen(knob, "w");
+	if (!f || fprintf(f, "%u\n", (1U << 20) - 1) < 0 || fclose(f))
+		return 2;
+	return ok ? 0 : 3;
+}
+
+TEST(ids_exhausted_gives_enospc)
+{
+	ASSERT_EQ(0, in_child(exhaust, NULL));
+}
+
 TEST(bad_arguments)
 {
 	EXPECT_EQ(-1, prctl(PR_GET_CORE_DOMAIN, 0, 1, 0, 0));
