@@ -4,12 +4,13 @@
  * task of another domain wakes every millisecond on one of them.  Compared
  * with the same run without a domain conflict, the waking task's delay
  * may grow by at most the bound (/sys/kernel/debug/core_domain/
- * wait_bound_us) plus slack, and the CPU-bound domain must keep making
- * progress: neither starves.  Reports the measured wake-up delays.
- * Under QEMU TCG (and more so in the debug kernel) timers and IPIs are
- * slow: the slack is 5 ms on the median and 20 ms plus another bound on
- * the 99th percentile.  Without a working bound the median alone exceeds
- * it (a re-pick restarting the bound measured 16.8 ms).
+ * wait_bound_us, set to 20 ms here, well above TCG's timer and IPI noise)
+ * plus half a bound and 10 ms on the median (a loaded host stretches the
+ * IPIs: 6.6 ms seen), and the CPU-bound domain must keep making
+ * progress: neither starves.  A bound that re-picks restart (a bug this
+ * test found) never expires while the hogs run, and fails it.  A
+ * SCHED_FIFO waker must take the core at once instead, far below a 50 ms
+ * bound.  Reports the measured wake-up delays.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -79,6 +80,18 @@ static int first_core(int *a, int *b)
 		fclose(f);
 	}
 	return -1;
+}
+
+#define BOUND_FILE "/sys/kernel/debug/core_domain/wait_bound_us"
+
+static int set_bound(long us)
+{
+	FILE *f = fopen(BOUND_FILE, "w");
+
+	if (!f)
+		return -1;
+	fprintf(f, "%ld\n", us);
+	return fclose(f);
 }
 
 static int cmp_long(const void *x, const void *y)
@@ -153,26 +166,30 @@ static int measure(int c0, int c1, int cross, int rt, struct delays *out,
 
 TEST(waker_gets_core_within_bound)
 {
+	long bound_us, work_same, work_cross, saved;
 	struct delays same, cross;
-	long bound_us, work_same, work_cross;
 	int c0, c1;
 
 	ASSERT_EQ(0, first_core(&c0, &c1)) TH_LOG("needs a core with two threads");
-	bound_us = read_long("/sys/kernel/debug/core_domain/wait_bound_us");
-	ASSERT_LT(0, bound_us);
+	saved = read_long(BOUND_FILE);
+	ASSERT_LT(0, saved);
+	/* A bound well above TCG's timer and IPI noise. */
+	bound_us = 20000;
+	ASSERT_EQ(0, set_bound(bound_us));
 
 	/* Baseline: the same hogs in the waker's domain - no conflict. */
 	ASSERT_EQ(0, measure(c0, c1, 0, 0, &same, &work_same));
 	/* The hogs in one domain, the waker in another. */
 	ASSERT_EQ(0, measure(c0, c1, 1, 0, &cross, &work_cross));
+	set_bound(saved);
 
 	TH_LOG("core cpu%d+cpu%d, bound %ld us; wake-up delay p50/p99/max: same domain %ld/%ld/%ld us, other domain %ld/%ld/%ld us",
 	       c0, c1, bound_us, same.p50, same.p99, same.max,
 	       cross.p50, cross.p99, cross.max);
 	EXPECT_LT(0, work_cross) TH_LOG("the CPU-bound domain starved");
 	/* What core domains add stays within the bound (+ TCG slack). */
-	EXPECT_GE(same.p50 + bound_us + 5000, cross.p50);
-	EXPECT_GE(same.p99 + 2 * bound_us + 20000, cross.p99);
+	EXPECT_GE(same.p50 + bound_us + bound_us / 2 + 10000, cross.p50);
+	EXPECT_GE(same.p99 + 2 * bound_us + 30000, cross.p99);
 }
 
 /*
@@ -181,24 +198,29 @@ TEST(waker_gets_core_within_bound)
  */
 TEST(rt_waker_takes_core_at_once)
 {
+	long bound_us, work_same, work_cross, saved;
 	struct delays same, cross;
-	long bound_us, work_same, work_cross;
 	int c0, c1;
 
 	ASSERT_EQ(0, first_core(&c0, &c1)) TH_LOG("needs a core with two threads");
-	bound_us = read_long("/sys/kernel/debug/core_domain/wait_bound_us");
+	saved = read_long(BOUND_FILE);
+	ASSERT_LT(0, saved);
+	/* Long enough that waiting for it cannot pass for a take-over. */
+	bound_us = 50000;
+	ASSERT_EQ(0, set_bound(bound_us));
 	ASSERT_EQ(0, measure(c0, c1, 0, 1, &same, &work_same));
 	ASSERT_EQ(0, measure(c0, c1, 1, 1, &cross, &work_cross));
+	set_bound(saved);
 	TH_LOG("SCHED_FIFO waker, bound %ld us; wake-up delay p50/p99/max: same domain %ld/%ld/%ld us, other domain %ld/%ld/%ld us",
 	       bound_us, same.p50, same.p99, same.max, cross.p50, cross.p99, cross.max);
 	EXPECT_LT(0, work_cross);
 	/*
 	 * Not held to the fair wait bound: the kick, not the bound timer,
-	 * brings it in.  (Under TCG the waker's own 1 ms timer sometimes
-	 * fires late in this run, by up to a tick, so compare with the
-	 * bound rather than with zero.)
+	 * brings it in.  Under TCG the waker's own 1 ms timer sometimes
+	 * fires late in this run, by up to a tick: allow 10 ms, a fifth of
+	 * the bound.
 	 */
-	EXPECT_GT(bound_us, cross.p50 - same.p50);
+	EXPECT_GT(10000, cross.p50 - same.p50);
 }
 
 TEST_HARNESS_MAIN
