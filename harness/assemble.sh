@@ -18,13 +18,37 @@ work=$(mktemp -d "$BUILD/assemble.XXXX")
 trap 'rm -rf "$idx" "$work"' EXIT
 export GIT_INDEX_FILE=$idx
 
+# A new file is kept here as it is after the last patch; a later patch
+# may change it.  What its owner adds is that content with the later
+# patches' changes to it taken back, last first.
+entries=()
+while read -r e; do entries+=("$e"); done < <(series_entries)
+total=${#entries[@]}
+for ((i = 1; i <= total; i++)); do
+	pf=$TOP/patches/${entries[i - 1]%% *}
+	[ -f "$pf" ] || die "patches/series names ${entries[i - 1]%% *}, which does not exist"
+	git mailinfo "$work/msg" "$work/diff.$i" <"$pf" >/dev/null
+done
+blob_at() {	# FILE PATCHNO: the blob of FILE as patch PATCHNO leaves it
+	local f=$1 at=$2 j ix=$work/index.rev blob
+	blob=$(gitb hash-object -w -- "$TOP/$f")
+	for ((j = total; j > at; j--)); do
+		grep -q "^diff --git a/$f b/$f\$" "$work/diff.$j" || continue
+		GIT_INDEX_FILE=$ix gitb read-tree --empty
+		GIT_INDEX_FILE=$ix gitb update-index --add --cacheinfo "100644,$blob,$f"
+		GIT_INDEX_FILE=$ix gitb apply --cached -R --include="$f" "$work/diff.$j" ||
+			die "cannot take patch $j's change back out of $f"
+		blob=$(GIT_INDEX_FILE=$ix gitb ls-files -s -- "$f" | cut -d' ' -f2)
+	done
+	echo "$blob"
+}
+
 declare -A owner
 parent=$(gitb rev-parse base)
 n=0
 while read -r patch files; do
 	n=$((n + 1))
 	pf=$TOP/patches/$patch
-	[ -f "$pf" ] || die "patches/series names $patch, which does not exist"
 	git mailinfo "$work/msg" "$work/diff" <"$pf" >"$work/info"
 	author=$(sed -n 's/^Author: //p' "$work/info")
 	email=$(sed -n 's/^Email: //p' "$work/info")
@@ -38,7 +62,7 @@ while read -r patch files; do
 		owner[$f]=$patch
 		mode=100644
 		[ -x "$TOP/$f" ] && mode=100755
-		blob=$(gitb hash-object -w -- "$TOP/$f")
+		blob=$(blob_at "$f" "$n")
 		gitb update-index --add --cacheinfo "$mode,$blob,$f"
 	done
 	if [ -s "$work/diff" ]; then

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Export the commits of $SRC (base..HEAD) back into this repository:
 # changes to files the base has become patches/NNNN-*.patch, files the base
-# lacks are copied to their kernel paths, and patches/series is rewritten.
+# lacks are copied to their kernel paths (as HEAD has them; the patch that
+# introduces one adds it, later patches carry their changes to it as
+# diffs), and patches/series is rewritten.
 # fixup!/squash! commits are folded in first.  The export is then assembled
 # again and must reproduce HEAD's tree exactly.
 . "$(dirname "$0")/lib.sh"
@@ -32,12 +34,13 @@ for c in $(gitb rev-list --reverse base..HEAD); do
 	upstream=()
 	new=()
 	while IFS=$'\t' read -r st path; do
-		if gitb cat-file -e "base:$path" 2>/dev/null; then
+		# Files the base has, and our files changed after the patch
+		# that introduced them, travel as diffs.
+		if gitb cat-file -e "base:$path" 2>/dev/null || [ -n "${owner[$path]:-}" ]; then
+			[ "$st" = D ] && [ -n "${owner[$path]:-}" ] &&
+				die "$(gitb log -1 --format=%h "$c") deletes $path, which ${owner[$path]} introduces: drop it from that patch instead"
 			upstream+=("$path")
 			continue
-		fi
-		if [ -n "${owner[$path]:-}" ]; then
-			die "$(gitb log -1 --format='%h %s' "$c") changes $path, which ${owner[$path]} introduces: fold the change into that patch (git commit --fixup)"
 		fi
 		[ "$st" = D ] && die "$(gitb log -1 --format=%h "$c") deletes $path, which no earlier patch introduced"
 		new+=("$path")

@@ -25,12 +25,15 @@ extern u32 core_domain_max_id;
  * @id:		the number user space sees; never reused while referenced.
  * @user_ns:	the creator's user namespace: its CAP_SYS_ADMIN may
  *		move tasks into the domain.
+ * @parent:	the domain of the cgroup that confined the creator, if
+ *		any (a reference): this domain is a narrower part of it.
  * @rcu:	freed after an RCU grace period, for lockless readers.
  */
 struct core_domain {
 	refcount_t		ref;
 	u32			id;
 	struct user_namespace	*user_ns;
+	struct core_domain	*parent;
 	struct rcu_head		rcu;
 };
 
@@ -60,9 +63,55 @@ static inline u32 core_domain_id(struct core_domain *d)
 	return d ? d->id : 0;
 }
 
+/* core_domain_task.c: domain objects and membership. */
+struct core_domain *core_domain_alloc(struct core_domain *parent);
+struct core_domain *core_domain_find(u32 id);
+void core_domain_put(struct core_domain *d);
+void core_domain_set_task(struct task_struct *p, struct core_domain *d);
+bool core_domain_may_join(struct core_domain *d);
+
+static inline struct core_domain *core_domain_get(struct core_domain *d)
+{
+	if (d)
+		refcount_inc(&d->ref);
+	return d;
+}
+
+/* May a task confined to @c (a cgroup's domain, or NULL) be in @d? */
+static inline bool core_domain_within(struct core_domain *d,
+				      struct core_domain *c)
+{
+	return !c || d == c || (d && d->parent == c);
+}
+
+#ifdef CONFIG_SCHED_CORE_DOMAIN_CGROUP
+struct task_group;
+struct seq_file;
+struct kernfs_open_file;
+
+/* core_domain_cgroup.c: the cpu controller's cpu.core_domain. */
+struct core_domain *core_domain_cgroup_domain(struct task_struct *p);
+void core_domain_cgroup_lock(void);
+void core_domain_cgroup_unlock(void);
+void core_domain_cgroup_attach(struct task_struct *p);
+void core_domain_cgroup_free(struct task_group *tg);
+int core_domain_cgroup_show(struct seq_file *sf, void *v);
+ssize_t core_domain_cgroup_write(struct kernfs_open_file *of, char *buf,
+				 size_t nbytes, loff_t off);
+#else
+static inline struct core_domain *core_domain_cgroup_domain(struct task_struct *p)
+{
+	return NULL;
+}
+
+static inline void core_domain_cgroup_lock(void) { }
+static inline void core_domain_cgroup_unlock(void) { }
+#endif
+
 #else /* !CONFIG_SCHED_CORE_DOMAIN */
 
 struct rq;
+struct task_group;
 
 static __always_inline bool core_domain_enabled(void) { return false; }
 static inline void core_domain_enqueue(struct rq *rq, struct task_struct *p) { }
@@ -73,4 +122,10 @@ static inline void core_domain_cpu_starting(unsigned int cpu) { }
 static inline void core_domain_cpu_dying(unsigned int cpu) { }
 
 #endif /* CONFIG_SCHED_CORE_DOMAIN */
+
+#ifndef CONFIG_SCHED_CORE_DOMAIN_CGROUP
+static inline void core_domain_cgroup_attach(struct task_struct *p) { }
+static inline void core_domain_cgroup_free(struct task_group *tg) { }
+#endif
+
 #endif /* _KERNEL_SCHED_CORE_DOMAIN_H */

@@ -18,8 +18,17 @@
  *  - returning a task to the host domain 0 needs CAP_SYS_ADMIN.
  * So an unprivileged task can only ever share a core with tasks of its own
  * domain, which it already shares a core with.
+ *
+ * A task in a cgroup that imposes a domain (cpu.core_domain, see
+ * core_domain_cgroup.c) is confined to that domain and to the narrower
+ * domains created inside it (@parent): no prctl takes it back to the host
+ * domain or into another tenant's domain, whatever the caller's privilege.
+ * The cgroup, not the task, is then the authority; an administrator moves
+ * the task out of the cgroup instead.  core_domain_cgroup_lock() keeps a
+ * task's cgroup and its group's domain stable while a prctl decides.
  */
 #include <linux/cred.h>
+#include <linux/debugfs.h>
 #include <linux/pid.h>
 #include <linux/mmu_context.h>
 #include <linux/prctl.h>
@@ -35,10 +44,19 @@
 #include "sched.h"
 #include "core_domain.h"
 
+#include <trace/events/core_domain.h>
+
 static DEFINE_XARRAY_FLAGS(core_domains, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_IRQ);
 static u32 core_domain_next_id;
 
-static struct core_domain *core_domain_alloc(void)
+/**
+ * core_domain_alloc - create a domain with a fresh id
+ * @parent: the confining domain it is a narrower part of, or NULL
+ *
+ * Return: the domain with one reference, or ERR_PTR(-ENOSPC) when the ids
+ * are exhausted, ERR_PTR(-ENOMEM).
+ */
+struct core_domain *core_domain_alloc(struct core_domain *parent)
 {
 	u32 max = clamp_t(u32, READ_ONCE(core_domain_max_id), 1, CORE_DOMAIN_ID_MAX);
 	struct core_domain *d;
@@ -49,10 +67,12 @@ static struct core_domain *core_domain_alloc(void)
 		return ERR_PTR(-ENOMEM);
 	refcount_set(&d->ref, 1);
 	d->user_ns = get_user_ns(current_user_ns());
+	d->parent = core_domain_get(parent);
 	err = xa_alloc_cyclic_irq(&core_domains, &d->id, d,
 				  XA_LIMIT(1, max),
 				  &core_domain_next_id, GFP_KERNEL);
 	if (err < 0) {
+		core_domain_put(d->parent);
 		put_user_ns(d->user_ns);
 		kfree(d);
 		return ERR_PTR(err == -EBUSY ? -ENOSPC : err);
@@ -60,29 +80,38 @@ static struct core_domain *core_domain_alloc(void)
 	return d;
 }
 
-static struct core_domain *core_domain_get(struct core_domain *d)
+/**
+ * core_domain_put - drop a reference to a domain
+ * @d: the domain, or NULL (the host domain)
+ *
+ * The last reference frees the id and, after a grace period, the domain,
+ * then drops the reference it held on its parent (nested cgroups make
+ * chains).  Callable with IRQs off:
+ * puts come from __put_task_struct() and RCU callbacks.
+ */
+void core_domain_put(struct core_domain *d)
 {
-	if (d)
-		refcount_inc(&d->ref);
-	return d;
-}
-
-static void core_domain_put(struct core_domain *d)
-{
+	struct core_domain *parent;
 	unsigned long flags;
 
-	if (!d || !refcount_dec_and_test(&d->ref))
-		return;
-	/* Puts come from __put_task_struct(), possibly with IRQs off. */
-	xa_lock_irqsave(&core_domains, flags);
-	__xa_erase(&core_domains, d->id);
-	xa_unlock_irqrestore(&core_domains, flags);
-	put_user_ns(d->user_ns);
-	kfree_rcu(d, rcu);
+	while (d && refcount_dec_and_test(&d->ref)) {
+		xa_lock_irqsave(&core_domains, flags);
+		__xa_erase(&core_domains, d->id);
+		xa_unlock_irqrestore(&core_domains, flags);
+		put_user_ns(d->user_ns);
+		parent = d->parent;
+		kfree_rcu(d, rcu);
+		d = parent;
+	}
 }
 
-/* A reference to the domain with @id, or NULL if there is none. */
-static struct core_domain *core_domain_find(u32 id)
+/**
+ * core_domain_find - look a domain up by id
+ * @id: the id user space gave
+ *
+ * Return: a reference to the domain, or NULL if no domain has @id.
+ */
+struct core_domain *core_domain_find(u32 id)
 {
 	struct core_domain *d;
 
@@ -100,11 +129,21 @@ static struct core_domain *core_domain_find(u32 id)
  *
  * Called by copy_process() under tasklist_lock, which PR_SET_CORE_DOMAIN
  * holds for reading while it changes a group: the child sees either the
- * old domain and is changed with the group, or the new one.
+ * old domain and is changed with the group, or the new one.  The child's
+ * cgroup is final here and cannot be retagged under us (copy_process()
+ * holds the cgroup threadgroup rwsem for reading).
  */
 void core_domain_fork(struct task_struct *p)
 {
-	p->core_domain = core_domain_get(current->core_domain);
+	struct core_domain *d = current->core_domain;
+	struct core_domain *c = core_domain_cgroup_domain(p);
+
+	/* CLONE_INTO_CGROUP: a child born into a tagged group joins it. */
+	if (!core_domain_within(d, c))
+		d = c;
+	p->core_domain = core_domain_get(d);
+	/* A birth: "from" no domain.  Tracers need not guess from the parent. */
+	trace_core_domain_move(p, CD_NONE, core_domain_id(d));
 	p->core_domain_moved = 0;
 	p->core_domain_fi_ns = 0;
 }
@@ -119,12 +158,16 @@ void core_domain_free(struct task_struct *p)
 	p->core_domain = NULL;
 }
 
-/*
- * Move @p into @d (NULL: host domain).  Under the task's rq lock the tree
- * of queued tasks is kept in step; a running task is rescheduled so that
- * its CPU re-arbitrates before it runs in its new domain.
+/**
+ * core_domain_set_task - move a task into a domain
+ * @p: the task
+ * @d: the domain, or NULL for the host domain
+ *
+ * Under the task's rq lock the tree of queued tasks is kept in step; a
+ * running task is rescheduled so that its CPU re-arbitrates before it runs
+ * in its new domain.  Takes its own reference to @d.
  */
-static void core_domain_set_task(struct task_struct *p, struct core_domain *d)
+void core_domain_set_task(struct task_struct *p, struct core_domain *d)
 {
 	struct core_domain *old;
 	struct rq_flags rf;
@@ -132,6 +175,7 @@ static void core_domain_set_task(struct task_struct *p, struct core_domain *d)
 	bool queued;
 
 	rq = task_rq_lock(p, &rf);
+	update_rq_clock(rq);
 	old = p->core_domain;
 	if (old == d) {
 		task_rq_unlock(rq, p, &rf);
@@ -147,20 +191,22 @@ static void core_domain_set_task(struct task_struct *p, struct core_domain *d)
 		resched_curr(rq);
 	}
 	WRITE_ONCE(p->core_domain, core_domain_get(d));
+	trace_core_domain_move(p, core_domain_id(old), core_domain_id(d));
 	if (queued)
 		core_domain_enqueue(rq, p);
 	task_rq_unlock(rq, p, &rf);
 	core_domain_put(old);
 }
 
-/* May the caller put @p into @d (NULL: host), given @fresh (a new domain)? */
-static bool core_domain_may_move(struct task_struct *p, struct core_domain *d,
-				 bool fresh)
+/**
+ * core_domain_may_join - may the caller put things into an existing domain?
+ * @d: the domain, or NULL for the host domain
+ *
+ * Return: true if the caller is a member of @d or has CAP_SYS_ADMIN in the
+ * user namespace that created it (in the initial one for the host domain).
+ */
+bool core_domain_may_join(struct core_domain *d)
 {
-	if (p != current && !ptrace_may_access(p, PTRACE_MODE_ATTACH_REALCREDS))
-		return false;
-	if (fresh)
-		return true;
 	if (!d)
 		return capable(CAP_SYS_ADMIN);
 	if (READ_ONCE(current->core_domain) == d)
@@ -168,9 +214,25 @@ static bool core_domain_may_move(struct task_struct *p, struct core_domain *d,
 	return ns_capable(d->user_ns, CAP_SYS_ADMIN);
 }
 
+/*
+ * May the caller put @p into @d (NULL: host), given @fresh (a new domain)?
+ * @d must lie within the domain @p's cgroup confines it to, @c.
+ */
+static bool core_domain_may_move(struct task_struct *p, struct core_domain *d,
+				 struct core_domain *c, bool fresh)
+{
+	if (p != current && !ptrace_may_access(p, PTRACE_MODE_ATTACH_REALCREDS))
+		return false;
+	if (core_domain_cgroup_domain(p) != c)
+		return false;
+	if (fresh)
+		return true;
+	return core_domain_within(d, c) && core_domain_may_join(d);
+}
+
 static int core_domain_set(unsigned long id, pid_t pid, unsigned long scope)
 {
-	struct core_domain *d = NULL;
+	struct core_domain *d = NULL, *c;
 	struct task_struct *task, *p;
 	enum pid_type type;
 	bool fresh = false;
@@ -194,7 +256,7 @@ static int core_domain_set(unsigned long id, pid_t pid, unsigned long scope)
 		return -ESRCH;
 
 	if (id == PR_CORE_DOMAIN_NEW || id == (unsigned long)-1) {
-		d = core_domain_alloc();
+		d = core_domain_alloc(NULL);
 		if (IS_ERR(d))
 			return PTR_ERR(d);
 		fresh = true;
@@ -206,14 +268,19 @@ static int core_domain_set(unsigned long id, pid_t pid, unsigned long scope)
 			return -EINVAL;
 	}
 
-	/* The first domain turns the mechanism on, before anyone joins it. */
+	/*
+	 * The first domain turns the mechanism on, before anyone joins it
+	 * (and before the cgroup lock: enabling takes the hotplug lock).
+	 */
 	if (d)
 		core_domain_enable();
 
 	/*
+	 * The cgroup lock keeps every task's cgroup and its domain stable;
 	 * tasklist_lock keeps the group stable between the permission pass
 	 * and the update pass (all or nothing), and orders us against fork.
 	 */
+	core_domain_cgroup_lock();
 	read_lock(&tasklist_lock);
 	rcu_read_lock();
 	task = pid ? find_task_by_vpid(pid) : current;
@@ -221,17 +288,22 @@ static int core_domain_set(unsigned long id, pid_t pid, unsigned long scope)
 		err = -ESRCH;
 		goto out;
 	}
+	/* All targets must share one confining domain: a fresh one nests in it. */
+	c = core_domain_cgroup_domain(task);
 	if (type == PIDTYPE_PID) {
-		if (!core_domain_may_move(task, d, fresh))
+		if (!core_domain_may_move(task, d, c, fresh)) {
 			err = -EPERM;
-		else
-			core_domain_set_task(task, d);
+			goto out;
+		}
+		if (fresh)
+			d->parent = core_domain_get(c);
+		core_domain_set_task(task, d);
 		goto out;
 	}
 	grp = task_pid_type(task, type);
 	n = 0;
 	do_each_pid_thread(grp, type, p) {
-		if (!core_domain_may_move(p, d, fresh)) {
+		if (!core_domain_may_move(p, d, c, fresh)) {
 			err = -EPERM;
 			goto out;
 		}
@@ -241,12 +313,15 @@ static int core_domain_set(unsigned long id, pid_t pid, unsigned long scope)
 		err = -ESRCH;
 		goto out;
 	}
+	if (fresh)
+		d->parent = core_domain_get(c);
 	do_each_pid_thread(grp, type, p) {
 		core_domain_set_task(p, d);
 	} while_each_pid_thread(grp, type, p);
 out:
 	rcu_read_unlock();
 	read_unlock(&tasklist_lock);
+	core_domain_cgroup_unlock();
 	if (!err && fresh)
 		err = d->id;
 	core_domain_put(d);
@@ -323,3 +398,32 @@ void proc_core_domain_show(struct seq_file *m, struct task_struct *p)
 	seq_printf(m, "CoreDomainForcedIdle:\t%llu\n",
 		   core_domain_task_forceidle(p) / NSEC_PER_USEC);
 }
+
+/* debugfs core_domain/domains: every live domain, for tests and operators. */
+static int cd_domains_show(struct seq_file *m, void *v)
+{
+	struct core_domain *d;
+	unsigned long id;
+
+	seq_puts(m, "# id refs parent\n");
+	rcu_read_lock();
+	xa_for_each(&core_domains, id, d)
+		seq_printf(m, "%lu %u %u\n", id, refcount_read(&d->ref),
+			   core_domain_id(d->parent));
+	rcu_read_unlock();
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(cd_domains);
+
+/* After core_tag.c's initcall (link order) has made the directory. */
+static int __init core_domain_task_debugfs_init(void)
+{
+	struct dentry *dir = debugfs_lookup("core_domain", NULL);
+
+	if (!dir)
+		return 0;
+	debugfs_create_file("domains", 0444, dir, NULL, &cd_domains_fops);
+	dput(dir);
+	return 0;
+}
+late_initcall(core_domain_task_debugfs_init);

@@ -419,8 +419,13 @@ static void cd_account_fi(struct cd_cpu *cc, u64 now)
 		return;
 	delta = now > cc->fi_start ? now - cc->fi_start : 0;
 	cc->fi_ns += delta;
-	if (cc->fi_task)
+	if (cc->fi_task) {
 		cc->fi_task->core_domain_fi_ns += delta;
+		/* kernel_cpustat and the cgroup's cpu.stat */
+		rcu_read_lock();
+		__account_forceidle_time(cc->fi_task, delta);
+		rcu_read_unlock();
+	}
 }
 
 static void cd_end_fi(struct cd_cpu *cc, int cpu, u64 now)
@@ -436,6 +441,18 @@ static void cd_end_fi(struct cd_cpu *cc, int cpu, u64 now)
 static u64 cd_wait_bound_ns(void)
 {
 	return (u64)READ_ONCE(core_domain_wait_bound_us) * NSEC_PER_USEC;
+}
+
+/*
+ * @p was picked under its current domain.  If it was moved while it ran
+ * and keeps running, there is no sched_switch to say that it now runs in
+ * its new domain: say it.
+ */
+static inline void cd_resumed(struct rq *rq, struct task_struct *p)
+{
+	if (p->core_domain_moved && p == rq->curr)
+		trace_core_domain_resume(cpu_of(rq), p, cd_task_domain(p));
+	p->core_domain_moved = 0;
 }
 
 /**
@@ -475,7 +492,7 @@ struct task_struct *core_domain_arbitrate(struct rq *rq, struct task_struct *nex
 			hrtimer_try_to_cancel(&cc->bound);
 		}
 		raw_spin_unlock(&core->lock);
-		next->core_domain_moved = 0;
+		cd_resumed(rq, next);
 		return next;
 	}
 
@@ -492,7 +509,7 @@ struct task_struct *core_domain_arbitrate(struct rq *rq, struct task_struct *nex
 		run = cd_find(rq, e);
 	if (run) {
 		cd_claim(core, cc, cpu, e, cd_task_rank(run), run != rq->curr);
-		run->core_domain_moved = 0;
+		cd_resumed(rq, run);
 		cc->nr_alt++;
 	} else {
 		run = rq->idle;

@@ -194,4 +194,3 @@ static struct kunit_suite core_tag_test_suite = {
 };
 
 kunit_test_suite(core_tag_test_suite);
-

@@ -36,6 +36,55 @@ TRACE_EVENT(core_domain_flip,
 );
 
 /**
+ * core_domain_move - a task is moved into another domain, or is born
+ * @p:		the task
+ * @from:	its domain before, -1 for a task being created by fork
+ * @to:		its domain now (a running task still runs under its old
+ *		domain's claim until it next switches in)
+ */
+TRACE_EVENT(core_domain_move,
+	TP_PROTO(struct task_struct *p, u32 from, u32 to),
+	TP_ARGS(p, from, to),
+	TP_STRUCT__entry(
+		__array(char, comm, TASK_COMM_LEN)
+		__field(pid_t, pid)
+		__field(int, from)
+		__field(int, to)
+	),
+	TP_fast_assign(
+		memcpy(__entry->comm, p->comm, TASK_COMM_LEN);
+		__entry->pid = p->pid;
+		__entry->from = (int)from;
+		__entry->to = (int)to;
+	),
+	TP_printk("comm=%s pid=%d from=%d to=%d", __entry->comm, __entry->pid,
+		  __entry->from, __entry->to)
+);
+
+/**
+ * core_domain_resume - a task moved while it ran goes on in its new domain
+ * @cpu:	the CPU it runs on
+ * @p:		the task, picked again without a context switch
+ * @domain:	the domain it now runs in
+ */
+TRACE_EVENT(core_domain_resume,
+	TP_PROTO(int cpu, struct task_struct *p, u32 domain),
+	TP_ARGS(cpu, p, domain),
+	TP_STRUCT__entry(
+		__field(int, cpu)
+		__field(pid_t, pid)
+		__field(int, domain)
+	),
+	TP_fast_assign(
+		__entry->cpu = cpu;
+		__entry->pid = p->pid;
+		__entry->domain = (int)domain;
+	),
+	TP_printk("cpu=%d pid=%d domain=%d", __entry->cpu, __entry->pid,
+		  __entry->domain)
+);
+
+/**
  * core_domain_kick - a CPU makes a sibling vacate the core
  * @from:	the waiting CPU
  * @to:		the CPU kicked (may be @from itself)

@@ -6,8 +6,13 @@
  * two SMT siblings ran tasks of two different domains.
  *
  * It trusts only the trace: a task's domain is what the caller seeds for
- * a root pid, propagated along fork events; the idle task and the
- * stoppers (migration/N, exempt) run no domain; anything else is host.
+ * a root pid, what the kernel reports at its birth (core_domain_move from
+ * -1, which precedes its sched_process_fork) or else its parent's at the
+ * fork event, and what core_domain_move events change it to later (a task
+ * switched in runs in the domain it had then, until it next switches or
+ * core_domain_resume says it goes on in its new one);
+ * the idle task and the stoppers (migration/N, exempt) run no domain;
+ * anything else is host.
  */
 #ifndef CD_TIMELINE_H
 #define CD_TIMELINE_H
@@ -28,7 +33,8 @@ struct timeline {
 	int dom[CD_MAXCPU];		/* current domain per CPU, CD_NONE idle */
 	int known[CD_MAXCPU];
 	int *pid_dom;			/* -1: host */
-	long switches, violations, forks;
+	char *born;			/* domain reported at birth */
+	long switches, violations, forks, moves;
 	double worst_len, open_since[CD_MAXCPU];
 };
 
@@ -119,7 +125,7 @@ static void on_switch(struct timeline *tl, int cpu, double ts, int pid,
 }
 
 /* Seed: @pid (and what it forks) runs in domain @dom. */
-static void tl_seed(struct timeline *tl, int pid, int dom)
+static inline void tl_seed(struct timeline *tl, int pid, int dom)
 {
 	if (pid > 0 && pid < CD_MAXPID)
 		tl->pid_dom[pid] = dom;
@@ -132,7 +138,10 @@ static struct timeline *tl_new(void)
 	if (!tl)
 		return NULL;
 	tl->pid_dom = malloc(sizeof(int) * CD_MAXPID);
-	if (!tl->pid_dom) {
+	tl->born = calloc(CD_MAXPID, 1);
+	if (!tl->pid_dom || !tl->born) {
+		free(tl->pid_dom);
+		free(tl->born);
 		free(tl);
 		return NULL;
 	}
@@ -143,6 +152,7 @@ static struct timeline *tl_new(void)
 
 static void tl_free(struct timeline *tl)
 {
+	free(tl->born);
 	free(tl->pid_dom);
 	free(tl);
 }
@@ -182,8 +192,40 @@ static int check_trace(struct timeline *tl, FILE *f)
 			    sscanf(c, " child_pid=%d", &cpid) != 1 ||
 			    cpid <= 0 || cpid >= CD_MAXPID || ppid <= 0 || ppid >= CD_MAXPID)
 				continue;
-			tl->pid_dom[cpid] = tl->pid_dom[ppid];
+			/* The parent may have moved since: trust the birth. */
+			if (tl->born[cpid])
+				tl->born[cpid] = 0;
+			else
+				tl->pid_dom[cpid] = tl->pid_dom[ppid];
 			tl->forks++;
+			continue;
+		}
+		e = strstr(line, ": core_domain_resume: ");
+		if (e) {
+			const char *p = strstr(e, " pid=");
+
+			/* Picked again in its new domain: a switch-in. */
+			if (p && sscanf(p, " pid=%d", &npid) == 1)
+				on_switch(tl, cpu, ts, npid, "");
+			continue;
+		}
+		e = strstr(line, ": core_domain_move: ");
+		if (e) {
+			const char *p = strstr(e, " pid=");
+			const char *fr = strstr(e, " from=");
+			const char *t = strstr(e, " to=");
+			int from, to;
+
+			if (!p || !fr || !t || sscanf(p, " pid=%d", &cpid) != 1 ||
+			    sscanf(fr, " from=%d", &from) != 1 ||
+			    sscanf(t, " to=%d", &to) != 1 ||
+			    cpid <= 0 || cpid >= CD_MAXPID)
+				continue;
+			tl->pid_dom[cpid] = to ? to : -1;
+			if (from == CD_NONE)
+				tl->born[cpid] = 1;
+			else
+				tl->moves++;
 		}
 	}
 	return 0;
