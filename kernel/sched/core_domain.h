@@ -57,6 +57,13 @@ void core_domain_switch(struct rq *rq, struct task_struct *prev,
 void core_domain_cpu_starting(unsigned int cpu);
 void core_domain_cpu_dying(unsigned int cpu);
 u64 core_domain_task_forceidle(struct task_struct *p);
+bool core_domain_cpu_match(int cpu, struct task_struct *p);
+
+/* Placement hint: @cpu's siblings are idle or run @p's domain. */
+static __always_inline bool core_domain_match(int cpu, struct task_struct *p)
+{
+	return !core_domain_enabled() || core_domain_cpu_match(cpu, p);
+}
 
 static inline u32 core_domain_id(struct core_domain *d)
 {
@@ -114,6 +121,10 @@ struct rq;
 struct task_group;
 
 static __always_inline bool core_domain_enabled(void) { return false; }
+static __always_inline bool core_domain_match(int cpu, struct task_struct *p)
+{
+	return true;
+}
 static inline void core_domain_enqueue(struct rq *rq, struct task_struct *p) { }
 static inline void core_domain_dequeue(struct rq *rq, struct task_struct *p) { }
 static inline void core_domain_switch(struct rq *rq, struct task_struct *prev,

@@ -746,6 +746,46 @@ void core_domain_cpu_dying(unsigned int cpu)
 }
 
 
+/* --- placement: where the fair class puts tasks --- */
+
+/* debugfs placement: 0 turns domain-aware placement off (for A/B runs). */
+static bool core_domain_placement = true;
+
+/**
+ * core_domain_cpu_match - would @p run on @cpu without waiting for siblings?
+ * @cpu: a candidate CPU
+ * @p: the task being placed
+ *
+ * True when no sibling of @cpu runs, is leaving, or has the core reserved
+ * for another domain than @p's: @cpu is in an idle core or in a core of
+ * @p's domain.  Read without the core lock: a hint for wakeup placement,
+ * fork placement and load balancing (sched_cpu_cookie_match() and
+ * friends), never for isolation, which core_domain_arbitrate() enforces.
+ *
+ * Return: whether placing @p on @cpu avoids forced idle and kicks.
+ */
+bool core_domain_cpu_match(int cpu, struct task_struct *p)
+{
+	struct cd_core *core = cd_cpu(cpu)->core;
+	u32 d = cd_task_domain(p), r;
+	struct cd_cpu *sc;
+	int i, s;
+
+	if (!core || !READ_ONCE(core_domain_placement))
+		return true;
+	r = READ_ONCE(core->resv);
+	if (r != CD_NONE && r != d)
+		return false;
+	for_each_core_sibling(core, i, s, sc) {
+		if (s == cpu)
+			continue;
+		if (!cd_compatible(READ_ONCE(sc->cur), d) ||
+		    !cd_compatible(READ_ONCE(sc->old), d))
+			return false;
+	}
+	return true;
+}
+
 /* --- debugfs: /sys/kernel/debug/core_domain/ --- */
 
 static inline int cd_show_id(u32 d)
@@ -789,6 +829,7 @@ static int __init core_tag_debugfs_init(void)
 	debugfs_create_u32("wait_bound_us", 0644, dir,
 			   &core_domain_wait_bound_us);
 	debugfs_create_u32("max_id", 0644, dir, &core_domain_max_id);
+	debugfs_create_bool("placement", 0644, dir, &core_domain_placement);
 	return 0;
 }
 late_initcall(core_tag_debugfs_init);

@@ -157,7 +157,7 @@ static void tl_free(struct timeline *tl)
 	free(tl);
 }
 
-static int check_trace(struct timeline *tl, FILE *f)
+static inline int check_trace(struct timeline *tl, FILE *f)
 {
 	char line[1024], comm[64];
 	int ppid, cpid, npid, cpu;
