@@ -30,6 +30,8 @@ ktest=$obj/kselftest
 for dir in "$TOP"/tools/testing/selftests/*/; do
 	[ -d "$dir" ] || continue
 	name=$(basename "$dir")
+	# vanilla and upstream build from the pristine base, which lacks them
+	[ -d "$src/tools/testing/selftests/$name" ] || continue
 	mkdir -p "$ktest/$name" "$root/coredomain/tests/$name"
 	make -s -C "$src/tools/testing/selftests/$name" OUTPUT="$ktest/$name" \
 		KHDR_INCLUDES="-isystem $obj/usr/include" USERCFLAGS=-static \
@@ -43,6 +45,7 @@ done
 for mk in "$TOP"/tools/sched/*/Makefile; do
 	[ -f "$mk" ] || continue
 	name=$(basename "$(dirname "$mk")")
+	[ -d "$src/tools/sched/$name" ] || continue
 	mkdir -p "$obj/tools/$name"
 	make -s -C "$src/tools/sched/$name" OUTPUT="$obj/tools/$name/" \
 		KHDR_INCLUDES="-isystem $obj/usr/include" EXTRA_CFLAGS=-static \

@@ -17,8 +17,8 @@ esac
 
 src=$(src_for "$variant")
 obj=$(obj_dir "$variant")
-if [ "$variant" = vanilla ] && [ ! -d "$src" ]; then
-	msg "checking out the pristine base for the vanilla kernel"
+if [ "$src" = "$BUILD/vanilla" ] && [ ! -d "$src" ]; then
+	msg "checking out the pristine base for the $variant kernel"
 	gitb worktree add -f --detach "$src" base >/dev/null
 fi
 mkdir -p "$obj"

@@ -22,9 +22,13 @@ die()  { printf 'error: %s\n' "$*" >&2; exit 1; }
 # obj_dir VARIANT: where a kernel variant is built (out of tree, O=).
 obj_dir() { echo "$BUILD/obj-$1"; }
 
-# src_for VARIANT: vanilla builds from the pristine base, others from $SRC.
+# src_for VARIANT: vanilla and upstream (CONFIG_SCHED_CORE) build from the
+# pristine base, a worktree of $SRC at its 'base' tag; the others from $SRC.
 src_for() {
-	if [ "$1" = vanilla ]; then echo "$BUILD/vanilla"; else echo "$SRC"; fi
+	case $1 in
+	vanilla|upstream) echo "$BUILD/vanilla" ;;
+	*) echo "$SRC" ;;
+	esac
 }
 
 gitb() { git -C "$SRC" -c user.name=coredomain -c user.email=coredomain@localhost "$@"; }
