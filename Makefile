@@ -12,12 +12,13 @@ MEM ?= 1G
 APPEND ?= core_domain=on
 export KCONFIG CORES THREADS SOCKETS MEM TIMEOUT APPEND ICOUNT JOBS
 
-.PHONY: help run test vm shell kernel assemble refresh reassemble patchset \
+.PHONY: help run test model vm shell kernel assemble refresh reassemble patchset \
 	checkpatch clean distclean
 
 help:
 	@echo "make run         build, boot the SMT guest and run the demo"
 	@echo "make test        build and run every suite; ends 'N passed, N failed'"
+	@echo "make model       check the Promela model of the per-core arbitration (spin)"
 	@echo "                 KCONFIG=debug (lockdep etc.), KCONFIG='default debug'"
 	@echo "make vm CMD='..' FILES='..'  run CMD in the guest with host FILES"
 	@echo "make shell       interactive guest shell"
@@ -34,6 +35,10 @@ run: kernel
 
 test:
 	@$(H)/test.sh
+
+model:
+	@$(H)/deps.sh
+	@$(H)/model.sh
 
 vm: kernel
 	@test -n "$(CMD)" || { echo "usage: make vm CMD='command' [FILES='host files']"; exit 2; }

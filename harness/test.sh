@@ -51,6 +51,9 @@ else
 	rec FAIL series/git-am "$(tail -n 1 "$OUT/test/patchset.log")"
 fi
 
+# The Promela model of the per-core arbitration (spin): about 3 min.
+"$TOP/harness/model.sh"
+
 if [ "${HARNESS_TESTS:-1}" = 1 ]; then
 	"$TOP/harness/selftest.sh" "${variants%% *}"
 fi

@@ -397,18 +397,33 @@ static void cd_reserve(struct cd_core *core, int cpu, u32 d, int rank)
 	}
 }
 
+static u64 cd_wait_bound_ns(void);
+
+/*
+ * The wait bound of a waiting CPU expired: reserve the core unless a
+ * higher class holds it, re-pick at once if nothing is in the way any
+ * more, and stay armed while the CPU waits - a bound that expired under
+ * a higher class, or a reservation a sibling took over, must come round
+ * again (model/core_tag.pml found CPUs waiting forever without this).
+ */
 static enum hrtimer_restart cd_bound_fn(struct hrtimer *timer)
 {
 	struct cd_cpu *cc = container_of(timer, struct cd_cpu, bound);
 	struct cd_core *core = cc->core;
 	int cpu = smp_processor_id();
+	enum hrtimer_restart ret = HRTIMER_NORESTART;
 
 	raw_spin_lock(&core->lock);
-	if (cc->want != CD_NONE &&
-	    cc->want_rank >= cd_conflict_rank(core, cpu, cc->want))
-		cd_reserve(core, cpu, cc->want, cc->want_rank);
+	if (cc->want != CD_NONE) {
+		if (cc->want_rank >= cd_conflict_rank(core, cpu, cc->want))
+			cd_reserve(core, cpu, cc->want, cc->want_rank);
+		if (cd_allowed(core, cpu, cc->want))
+			cd_kick(cpu, cpu, cc->want);
+		hrtimer_forward_now(timer, ns_to_ktime(cd_wait_bound_ns()));
+		ret = HRTIMER_RESTART;
+	}
 	raw_spin_unlock(&core->lock);
-	return HRTIMER_NORESTART;
+	return ret;
 }
 
 static void cd_account_fi(struct cd_cpu *cc, u64 now)
@@ -474,7 +489,7 @@ struct task_struct *core_domain_arbitrate(struct rq *rq, struct task_struct *nex
 	int rank = cd_task_rank(next);
 	struct task_struct *run;
 	u64 now = rq_clock(rq);
-	bool takeover;
+	bool allowed, takeover;
 
 	raw_spin_lock(&core->lock);
 	cd_end_fi(cc, cpu, now);
@@ -483,9 +498,23 @@ struct task_struct *core_domain_arbitrate(struct rq *rq, struct task_struct *nex
 		core->resv = CD_NONE;
 		core->resv_cpu = -1;
 		cd_wake_waiters(core, cpu);
+	} else if (core->resv_cpu == cpu) {
+		/* Same domain, maybe another class: the reservation follows. */
+		core->resv_rank = rank;
 	}
 
-	if (d == CD_NONE || cd_allowed(core, cpu, d)) {
+	/*
+	 * A higher class than whatever is in the way takes the core: reserve
+	 * it (kicking the siblings), then look again - it may be free
+	 * already, e.g. when only a reservation of equal rank stood there.
+	 */
+	allowed = d == CD_NONE || cd_allowed(core, cpu, d);
+	takeover = !allowed && rank > cd_conflict_rank(core, cpu, d);
+	if (takeover) {
+		cd_reserve(core, cpu, d, rank);
+		allowed = cd_allowed(core, cpu, d);
+	}
+	if (allowed) {
 		cd_claim(core, cc, cpu, d, rank, next != rq->curr);
 		if (cc->want != CD_NONE) {
 			cc->want = CD_NONE;
@@ -502,7 +531,6 @@ struct task_struct *core_domain_arbitrate(struct rq *rq, struct task_struct *nex
 	 * are vacating for us, and a need_resched set from in here would
 	 * be cleared when __schedule() returns.
 	 */
-	takeover = rank > cd_conflict_rank(core, cpu, d);
 	run = NULL;
 	e = takeover || core->resv_cpu == cpu ? CD_NONE : cd_core_domain(core, cpu);
 	if (e != CD_NONE && cd_allowed(core, cpu, e))
@@ -528,9 +556,8 @@ struct task_struct *core_domain_arbitrate(struct rq *rq, struct task_struct *nex
 		hrtimer_try_to_cancel(&cc->bound);
 	}
 	cc->want_rank = rank;
-	if (takeover)
-		cd_reserve(core, cpu, d, rank);
-	else if (core->resv_cpu != cpu && !hrtimer_is_queued(&cc->bound))
+	/* Armed whenever the CPU waits: see cd_bound_fn(). */
+	if (!hrtimer_is_queued(&cc->bound))
 		hrtimer_start(&cc->bound, ns_to_ktime(cd_wait_bound_ns()),
 			      HRTIMER_MODE_REL_PINNED_HARD);
 	raw_spin_unlock(&core->lock);

@@ -227,4 +227,53 @@ TEST(rt_waker_takes_core_at_once)
 	EXPECT_GT(10000, cross.p50 - same.p50);
 }
 
+/*
+ * Two CPU-bound tasks of two domains pinned to the two threads of one
+ * core, nothing else to run there: the core must alternate between them
+ * (every wait bound), not switch once and stay.  Neither can leave for
+ * another core, so nothing but the arbitration can bring the waiting one
+ * back.  Found by the protocol model (model/core_tag.pml, bug A).
+ */
+TEST(pinned_hogs_take_turns)
+{
+	volatile long *spins = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	long d, a0, a1, b0, b1;
+	pid_t hog[2];
+	int c0, c1, i;
+
+	ASSERT_EQ(0, first_core(&c0, &c1)) TH_LOG("needs a core with two threads");
+	ASSERT_NE(MAP_FAILED, spins);
+	for (i = 0; i < 2; i++) {
+		hog[i] = fork();
+		if (hog[i] == 0) {
+			pin(i ? c1 : c0);
+			if (prctl(PR_SET_CORE_DOMAIN, PR_CORE_DOMAIN_NEW, 0, 0, 0) <= 0)
+				exit(1);
+			for (;;)
+				spins[i]++;
+		}
+	}
+	usleep(500000);
+	a0 = spins[0];
+	a1 = spins[1];
+	/* Two seconds: hundreds of 4 ms bounds. */
+	for (i = 0; i < 4; i++)
+		usleep(500000);
+	b0 = spins[0] - a0;
+	b1 = spins[1] - a1;
+	for (i = 0; i < 2; i++) {
+		kill(hog[i], SIGKILL);
+		waitpid(hog[i], NULL, 0);
+	}
+	d = b0 > b1 ? b0 : b1;
+	TH_LOG("cpu%d and cpu%d, one domain each: %ld and %ld iterations in 2 s",
+	       c0, c1, b0, b1);
+	/* Both progress, neither gets less than a fifth of the other. */
+	EXPECT_LT(0, b0);
+	EXPECT_LT(0, b1);
+	EXPECT_LE(d / 5, b0 < b1 ? b0 : b1);
+	munmap((void *)spins, 4096);
+}
+
 TEST_HARNESS_MAIN
