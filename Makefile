@@ -10,15 +10,17 @@ THREADS ?= 2
 SOCKETS ?= 1
 MEM ?= 1G
 APPEND ?= core_domain=on
+QUICK ?= 0
 export KCONFIG CORES THREADS SOCKETS MEM TIMEOUT APPEND ICOUNT JOBS
 
-.PHONY: help run test model vm shell kernel assemble refresh reassemble patchset \
+.PHONY: help run test model bench vm shell kernel assemble refresh reassemble patchset \
 	checkpatch clean distclean
 
 help:
 	@echo "make run         build, boot the SMT guest and run the demo"
 	@echo "make test        build and run every suite; ends 'N passed, N failed'"
 	@echo "make model       check the Promela model of the per-core arbitration (spin)"
+	@echo "make bench       vanilla/nosmt/upstream/coredomain benchmarks -> out/bench (QUICK=1: ~11 min)"
 	@echo "                 KCONFIG=debug (lockdep etc.), KCONFIG='default debug'"
 	@echo "make vm CMD='..' FILES='..'  run CMD in the guest with host FILES"
 	@echo "make shell       interactive guest shell"
@@ -39,6 +41,12 @@ test:
 model:
 	@$(H)/deps.sh
 	@$(H)/model.sh
+
+# No 'assemble' prerequisite: bench.sh assembles only when build/src does
+# not exist, and otherwise measures build/src as it is.
+bench:
+	@$(H)/deps.sh
+	@QUICK=$(QUICK) bench/bench.sh
 
 vm: kernel
 	@test -n "$(CMD)" || { echo "usage: make vm CMD='command' [FILES='host files']"; exit 2; }

@@ -19,7 +19,7 @@ src=$(src_for "$variant")
 obj=$(obj_dir "$variant")
 if [ "$src" = "$BUILD/vanilla" ] && [ ! -d "$src" ]; then
 	msg "checking out the pristine base for the $variant kernel"
-	gitb worktree add -f --detach "$src" base >/dev/null
+	gitb worktree add -q -f --detach "$src" base >/dev/null
 fi
 mkdir -p "$obj"
 

@@ -1,0 +1,997 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cdbench: the guest side of 'make bench'.  One static program, run
+ * unchanged on every kernel; only --mode says how a "domain" is made:
+ *
+ *   none        no domains (vanilla, vanilla nosmt, or a kernel with the
+ *               feature compiled in but unused)
+ *   coredomain  prctl(PR_SET_CORE_DOMAIN, PR_CORE_DOMAIN_NEW, 0,
+ *               thread-group scope, 0)
+ *   upstream    prctl(PR_SCHED_CORE, PR_SCHED_CORE_CREATE, 0, PIDTYPE_TGID, 0)
+ *
+ * --onedom makes one domain first, for everything the run starts (the
+ * "enabled, everything in one domain" case); the workloads then make none.
+ *
+ * Workloads (SECS of measurement after a short warm-up; every result is
+ * one line "@@B,TAG,SCENARIO,PARAM,METRIC,VALUE" on stdout):
+ *
+ *   pack D T SECS [trace]    D domains x T spinning threads: utilization
+ *                            (the workers' CPU time from /proc/PID/task/
+ *                            TID/schedstat / (online CPUs x wall)), the
+ *                            oracle, and with 'trace' the per-core
+ *                            occupancy rebuilt from a sched_switch trace
+ *   pipe SECS [DxT]          1-byte pipe ping-pong between two processes
+ *                            of one domain, optionally beside D busy
+ *                            background domains of T spinning threads
+ *   msg G N SECS [DxT]       hackbench-like: G groups (a domain each) of N
+ *                            senders writing 100-byte messages to each of
+ *                            N receivers over AF_UNIX socketpairs
+ *   fork P SECS [DxT]        P processes of one domain doing fork + exec
+ *                            + exit + wait as fast as they can
+ *   cyclic rt|fair SECS [DxT] cyclictest (rt-tests) in a domain of its own
+ *                            (/usr/bin/cyclictest), p50/p99/max wakeup
+ *                            latency from its histogram
+ *   trace-off                disable the sched_switch event pack left on
+ *   info                     topology, kernel, core-domain state
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PR_SET_CORE_DOMAIN		0x43440001
+#define PR_CORE_DOMAIN_NEW		0xffffffffUL
+#define PR_CORE_DOMAIN_SCOPE_TGROUP	1
+#define PR_SCHED_CORE_			62
+#define PR_SCHED_CORE_CREATE_		1
+#define PIDTYPE_TGID_			1
+
+#define MAXCPU		64
+#define MAXW		256	/* worker slots (threads or processes) */
+#define TRACEFS		"/sys/kernel/tracing/"
+#define SMT_YIELD	0.25	/* throughput model: 2 busy siblings = 1.25 cores */
+
+enum { M_NONE, M_CD, M_UP } mode;
+static const char *mode_name = "none";
+static const char *tag = "main";
+static int onedom;
+
+struct shared {
+	volatile int stop;
+	volatile long count[MAXW];	/* work done, per worker */
+} *sh;
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "cdbench: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, " (%s)\n", strerror(errno));
+	va_end(ap);
+	exit(2);
+}
+
+static void result(const char *scen, const char *param, const char *metric, double v)
+{
+	printf("@@B,%s,%s,%s,%s,%.6g\n", tag, scen, param, metric, v);
+	fflush(stdout);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void sleep_s(double s)
+{
+	struct timespec ts = { (time_t)s, (long)((s - (time_t)s) * 1e9) };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* Make the calling process (all its future threads and children) a domain. */
+static void new_domain_always(void)
+{
+	long r;
+
+	switch (mode) {
+	case M_NONE:
+		return;
+	case M_CD:
+		r = prctl(PR_SET_CORE_DOMAIN, PR_CORE_DOMAIN_NEW, 0,
+			  PR_CORE_DOMAIN_SCOPE_TGROUP, 0);
+		if (r <= 0)
+			die("prctl(PR_SET_CORE_DOMAIN, NEW) = %ld", r);
+		return;
+	case M_UP:
+		r = prctl(PR_SCHED_CORE_, PR_SCHED_CORE_CREATE_, 0, PIDTYPE_TGID_, 0);
+		if (r)
+			die("prctl(PR_SCHED_CORE, CREATE) = %ld", r);
+		return;
+	}
+}
+
+static void new_domain(void)
+{
+	if (!onedom)
+		new_domain_always();
+}
+
+/* ---- topology ---------------------------------------------------------- */
+
+static int online[MAXCPU], ncpu, core_of[MAXCPU], ncores, smt;
+
+static int parse_list(const char *s, int *set)
+{
+	int lo, hi, n = 0;
+	char *end;
+
+	while (*s && *s != '\n') {
+		lo = hi = strtol(s, &end, 10);
+		if (*end == '-')
+			hi = strtol(end + 1, &end, 10);
+		for (; lo <= hi && lo < MAXCPU; lo++, n++)
+			set[lo] = 1;
+		s = *end == ',' ? end + 1 : end;
+		if (end == s && *s != ',')
+			break;
+	}
+	return n;
+}
+
+static int read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY), n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	return n;
+}
+
+static void topology(void)
+{
+	char buf[256], path[128];
+	int cpu, s, first[MAXCPU], per[MAXCPU] = { 0 };
+
+	if (read_file("/sys/devices/system/cpu/online", buf, sizeof(buf)) < 0)
+		die("no /sys/devices/system/cpu/online");
+	parse_list(buf, online);
+	ncpu = ncores = smt = 0;
+	for (cpu = 0; cpu < MAXCPU; cpu++) {
+		int sib[MAXCPU] = { 0 };
+
+		if (!online[cpu])
+			continue;
+		ncpu++;
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/cpu/cpu%d/topology/thread_siblings_list", cpu);
+		if (read_file(path, buf, sizeof(buf)) < 0)
+			snprintf(buf, sizeof(buf), "%d", cpu);
+		parse_list(buf, sib);
+		for (s = 0; s < MAXCPU; s++)
+			if (sib[s] && online[s])
+				break;
+		first[cpu] = s < MAXCPU ? s : cpu;
+	}
+	for (cpu = 0; cpu < MAXCPU; cpu++) {
+		if (!online[cpu])
+			continue;
+		if (first[cpu] == cpu)
+			ncores++;
+		per[first[cpu]]++;
+		if (per[first[cpu]] > smt)
+			smt = per[first[cpu]];
+	}
+	/* dense core numbers */
+	for (cpu = 0, s = 0; cpu < MAXCPU; cpu++)
+		if (online[cpu] && first[cpu] == cpu)
+			core_of[cpu] = s++;
+	for (cpu = 0; cpu < MAXCPU; cpu++)
+		if (online[cpu])
+			core_of[cpu] = core_of[first[cpu]];
+}
+
+/*
+ * The best utilization any scheduler can reach while no two domains share
+ * a core: cores run one domain at a time, so at each instant it is
+ * max sum_d min(T_d, S * k_d) over integer core counts k_d with
+ * sum k_d <= C, and since the objective is linear a fixed assignment is
+ * optimal.  Greedy: full cores first, then the largest remainders.
+ */
+static double oracle(int D, int T)
+{
+	int full = D * (T / smt), rem = T % smt, busy;
+
+	if (full >= ncores)
+		return 1.0;
+	busy = full * smt;
+	if (rem)
+		busy += rem * (D < ncores - full ? D : ncores - full);
+	return (double)busy / (smt * ncores);
+}
+
+/* ---- accounting -------------------------------------------------------- */
+
+/* CPU time (ns) of every thread of process pid, from schedstat. */
+static double proc_cpu_ns(pid_t pid)
+{
+	char path[320], buf[256];
+	struct dirent *de;
+	double sum = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (!isdigit(de->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/schedstat", pid, de->d_name);
+		if (read_file(path, buf, sizeof(buf)) > 0) {
+			sum += strtod(buf, NULL);
+		} else {	/* no schedstat: utime + stime in ticks */
+			unsigned long ut, st;
+			char *p;
+
+			snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", pid, de->d_name);
+			if (read_file(path, buf, sizeof(buf)) > 0 && (p = strrchr(buf, ')')) &&
+			    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+				   &ut, &st) == 2)
+				sum += (ut + st) * 1e9 / sysconf(_SC_CLK_TCK);
+		}
+	}
+	closedir(d);
+	return sum;
+}
+
+/* Per-CPU busy jiffies (everything but idle and iowait) from /proc/stat. */
+static void cpu_busy(double *busy)
+{
+	static char buf[16384];
+	char *line, *save;
+
+	memset(busy, 0, sizeof(double) * MAXCPU);
+	if (read_file("/proc/stat", buf, sizeof(buf)) < 0)
+		return;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long v[10] = { 0 };
+		int cpu;
+
+		if (sscanf(line, "cpu%d %llu %llu %llu %llu %llu %llu %llu %llu", &cpu,
+			   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) >= 5 &&
+		    cpu >= 0 && cpu < MAXCPU)
+			busy[cpu] = (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) /
+				    sysconf(_SC_CLK_TCK);
+	}
+}
+
+/* ---- worker processes -------------------------------------------------- */
+
+static pid_t groups[MAXW];
+static int ngroups;
+
+/* Fork a process group leader running fn(arg); remembered for kill_all. */
+static pid_t spawn(void (*fn)(long), long arg)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		setpgid(0, 0);
+		signal(SIGTERM, SIG_DFL);
+		fn(arg);
+		_exit(0);
+	}
+	setpgid(pid, pid);
+	groups[ngroups++] = pid;
+	return pid;
+}
+
+/* Stop every workload process; a leader that already exited has failed. */
+static void kill_all(void)
+{
+	int i, st, dead = 0;
+
+	sh->stop = 1;
+	for (i = 0; i < ngroups; i++)
+		if (waitpid(groups[i], &st, WNOHANG) == groups[i])
+			dead++;
+	for (i = 0; i < ngroups; i++)
+		kill(-groups[i], SIGKILL);
+	while (wait(NULL) > 0 || errno == EINTR)
+		;
+	ngroups = 0;
+	sh->stop = 0;
+	if (dead) {
+		fprintf(stderr, "cdbench: %d workload process(es) died early\n", dead);
+		exit(3);
+	}
+}
+
+struct spin_arg { int slot; };
+
+static void *spin_thread(void *arg)
+{
+	volatile long *c = &sh->count[(long)arg];
+	unsigned long n = 0;
+
+	while (!sh->stop) {
+		if (!(++n & 0xffff))
+			*c = n;
+	}
+	return NULL;
+}
+
+static int spin_T, spin_base;	/* threads per domain, first slot */
+
+/* A domain of spin_T spinning threads; its main thread sleeps. */
+static void spin_domain(long d)
+{
+	pthread_t th;
+	int i;
+
+	new_domain();
+	for (i = 0; i < spin_T; i++) {
+		long slot = spin_base + (d * spin_T + i) % (MAXW - spin_base);
+
+		if (pthread_create(&th, NULL, spin_thread, (void *)slot))
+			die("pthread_create");
+	}
+	for (;;)
+		pause();
+}
+
+static int bg_D, bg_T;
+
+static void parse_bg(const char *s)
+{
+	if (!s || sscanf(s, "%dx%d", &bg_D, &bg_T) != 2)
+		bg_D = bg_T = 0;
+}
+
+static void start_bg(void)
+{
+	int d;
+
+	spin_T = bg_T;
+	spin_base = MAXW / 2;
+	for (d = 0; d < bg_D; d++)
+		spawn(spin_domain, d);
+	if (bg_D)
+		sleep_s(0.3);
+}
+
+static char bgparam[32];
+
+static const char *bgname(void)
+{
+	if (bg_D)
+		snprintf(bgparam, sizeof(bgparam), "bg%dx%d", bg_D, bg_T);
+	else
+		snprintf(bgparam, sizeof(bgparam), "alone");
+	return bgparam;
+}
+
+/* ---- trace-based core occupancy ---------------------------------------- */
+
+static void put(const char *file, const char *val)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), TRACEFS "%s", file);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0 || write(fd, val, strlen(val)) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	close(fd);
+}
+
+static int trace_ok;
+
+static void trace_begin(void)
+{
+	struct stat st;
+	char buf[16];
+
+	trace_ok = !stat(TRACEFS "events/sched/sched_switch/enable", &st);
+	if (!trace_ok)
+		return;
+	put("tracing_on", "0");
+	put("trace_clock", "mono");
+	put("trace", "");
+	/*
+	 * Enabling the event patches the static call in __schedule(); it stays
+	 * enabled across consecutive pack steps ('cdbench trace-off' after the
+	 * last one) so that code is patched twice a boot, not twice a step.
+	 */
+	if (read_file(TRACEFS "events/sched/sched_switch/enable", buf, sizeof(buf)) <= 0 ||
+	    buf[0] != '1')
+		put("events/sched/sched_switch/enable", "1");
+	put("tracing_on", "1");
+	put("trace_marker", "CDB_START");
+}
+
+static void trace_end(void)
+{
+	if (!trace_ok)
+		return;
+	put("trace_marker", "CDB_END");
+	put("tracing_on", "0");
+}
+
+struct ev { double t; int cpu, prev, next; };
+
+/*
+ * Rebuild, for every core, how long 0, 1, 2... of its siblings ran a task
+ * (anything but the idle task) between the markers.  hist[k] gets
+ * core-seconds with k busy siblings.  busy_frac: per-CPU busy share from
+ * /proc/stat, for a CPU that never switched in the window.
+ */
+static int trace_occupancy(double *hist, double *span, const double *busy_frac)
+{
+	static char line[1024];
+	double t0 = -1, t1 = -1, last[MAXCPU];
+	int known[MAXCPU] = { 0 }, busy[MAXCPU] = { 0 }, cnt[MAXCPU] = { 0 };
+	struct ev *ev = NULL;
+	size_t nev = 0, cap = 0, i;
+	int cpu, c, lost = 0;
+	FILE *f;
+
+	memset(hist, 0, sizeof(double) * 9);
+	if (!trace_ok || !(f = fopen(TRACEFS "trace", "r")))
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *p, *q, *ts;
+		int is_sw;
+
+		if (line[0] == '#')
+			continue;
+		if (strstr(line, "LOST"))
+			lost = 1;
+		p = strstr(line, ": sched_switch: ");
+		is_sw = !!p;
+		if (!p)
+			p = strstr(line, ": tracing_mark_write: ");
+		if (!p)
+			continue;
+		*p = 0;
+		ts = strrchr(line, ' ');
+		q = strrchr(line, '[');
+		if (!ts || !q)
+			continue;
+		if (!is_sw) {
+			if (strstr(p + 1, "CDB_START"))
+				t0 = strtod(ts + 1, NULL);
+			else if (strstr(p + 1, "CDB_END"))
+				t1 = strtod(ts + 1, NULL);
+			continue;
+		}
+		if (nev == cap) {
+			cap = cap ? cap * 2 : 65536;
+			ev = realloc(ev, cap * sizeof(*ev));
+			if (!ev)
+				die("realloc");
+		}
+		ev[nev].t = strtod(ts + 1, NULL);
+		ev[nev].cpu = atoi(q + 1);
+		q = strstr(p + 1, " prev_pid=");
+		ev[nev].prev = q ? atoi(q + 10) : 0;
+		q = strstr(p + 1, " next_pid=");
+		ev[nev].next = q ? atoi(q + 10) : 0;
+		if (ev[nev].cpu >= 0 && ev[nev].cpu < MAXCPU)
+			nev++;
+	}
+	fclose(f);
+	put("trace", "");
+	if (t0 < 0 || t1 <= t0 || lost) {
+		free(ev);
+		return -1;
+	}
+	/* state at t0: what the first switch in the window switched out */
+	for (i = 0; i < nev; i++) {
+		cpu = ev[i].cpu;
+		if (ev[i].t < t0 || known[cpu])
+			continue;
+		known[cpu] = 1;
+		busy[cpu] = ev[i].prev != 0;
+	}
+	for (cpu = 0; cpu < MAXCPU; cpu++) {
+		if (online[cpu] && !known[cpu])
+			busy[cpu] = busy_frac[cpu] > 0.5;
+		last[cpu] = t0;
+	}
+	for (cpu = 0; cpu < MAXCPU; cpu++)
+		if (online[cpu])
+			cnt[core_of[cpu]] += busy[cpu];
+	for (cpu = 0; cpu < MAXCPU; cpu++)
+		last[cpu] = t0;		/* per core, indexed by core number */
+	for (i = 0; i < nev; i++) {
+		int b;
+
+		if (ev[i].t < t0 || ev[i].t > t1)
+			continue;
+		cpu = ev[i].cpu;
+		if (!online[cpu])
+			continue;
+		c = core_of[cpu];
+		b = ev[i].next != 0;
+		if (b == busy[cpu])
+			continue;
+		hist[cnt[c] < 8 ? cnt[c] : 8] += ev[i].t - last[c];
+		last[c] = ev[i].t;
+		cnt[c] += b - busy[cpu];
+		busy[cpu] = b;
+	}
+	for (c = 0; c < ncores; c++)
+		hist[cnt[c] < 8 ? cnt[c] : 8] += t1 - last[c];
+	*span = t1 - t0;
+	free(ev);
+	return 0;
+}
+
+/* ---- workloads --------------------------------------------------------- */
+
+static double warmup = 0.5;
+
+static void do_pack(int D, int T, double secs, int trace)
+{
+	double c0 = 0, c1 = 0, w0, w1, b0[MAXCPU], b1[MAXCPU], frac[MAXCPU];
+	double hist[9], span, work0 = 0, work1 = 0;
+	char param[32];
+	int d, i, cpu;
+
+	snprintf(param, sizeof(param), "%dx%d", D, T);
+	spin_T = T;
+	spin_base = 0;
+	for (d = 0; d < D; d++)
+		spawn(spin_domain, d);
+	sleep_s(warmup);
+
+	if (trace)
+		trace_begin();	/* before the window: resizing buffers takes time */
+	cpu_busy(b0);
+	w0 = now();
+	for (i = 0; i < ngroups; i++)
+		c0 += proc_cpu_ns(groups[i]);
+	for (i = 0; i < D * T && i < MAXW; i++)
+		work0 += sh->count[i];
+	sleep_s(secs);
+	for (i = 0; i < ngroups; i++)
+		c1 += proc_cpu_ns(groups[i]);
+	for (i = 0; i < D * T && i < MAXW; i++)
+		work1 += sh->count[i];
+	w1 = now();
+	cpu_busy(b1);
+	if (trace)
+		trace_end();
+	kill_all();
+
+	result("pack", param, "util", (c1 - c0) / 1e9 / (ncpu * (w1 - w0)));
+	result("pack", param, "oracle", oracle(D, T));
+	result("pack", param, "busy_cpus", (c1 - c0) / 1e9 / (w1 - w0));
+	result("pack", param, "work_rate", (work1 - work0) / (w1 - w0));
+	for (cpu = 0; cpu < MAXCPU; cpu++)
+		frac[cpu] = (b1[cpu] - b0[cpu]) / (w1 - w0);
+	if (trace && !trace_occupancy(hist, &span, frac)) {
+		double cap = 0;
+		int k;
+
+		for (k = 1; k <= 8; k++)
+			cap += hist[k] * (1 + SMT_YIELD * (k - 1));
+		for (k = 0; k <= smt && k <= 8; k++) {
+			char m[32];
+
+			snprintf(m, sizeof(m), "core_busy%d", k);
+			result("pack", param, m, hist[k] / (span * ncores));
+		}
+		result("pack", param, "core_eq", cap / span);
+	}
+}
+
+static int pp[2][2];
+
+static void pipe_pair(long unused)
+{
+	char c = 0;
+	pid_t pid;
+
+	new_domain();
+	if (pipe(pp[0]) || pipe(pp[1]))
+		die("pipe");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		for (;;) {
+			if (read(pp[0][0], &c, 1) != 1 || write(pp[1][1], &c, 1) != 1)
+				_exit(1);
+		}
+	}
+	for (;;) {
+		if (write(pp[0][1], &c, 1) != 1 || read(pp[1][0], &c, 1) != 1)
+			_exit(1);
+		sh->count[0]++;
+	}
+}
+
+static void do_pipe(double secs)
+{
+	double w0, w1;
+	long n0, n1;
+
+	start_bg();
+	spawn(pipe_pair, 0);
+	sleep_s(warmup);
+	n0 = sh->count[0];
+	w0 = now();
+	sleep_s(secs);
+	n1 = sh->count[0];
+	w1 = now();
+	kill_all();
+	result("pipe", bgname(), "us_per_rt", (w1 - w0) * 1e6 / (n1 - n0 ? n1 - n0 : 1));
+}
+
+static int msg_N;
+
+static void msg_group(long g)
+{
+	int fds[64][2], i, j, N = msg_N;
+	char buf[100 * 64];
+
+	new_domain();
+	for (i = 0; i < N; i++)
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds[i]))
+			die("socketpair");
+	for (i = 0; i < N; i++) {		/* receivers */
+		if (fork() == 0) {
+			volatile long *c = &sh->count[g * N + i];
+			ssize_t r;
+
+			for (j = 0; j < N; j++)
+				close(fds[j][1]);
+			while ((r = read(fds[i][0], buf, sizeof(buf))) > 0)
+				*c += r;
+			_exit(0);
+		}
+	}
+	for (i = 0; i < N; i++) {		/* senders */
+		if (fork() == 0) {
+			memset(buf, 'm', 100);
+			for (j = 0; j < N; j++)
+				close(fds[j][0]);
+			for (;;)
+				for (j = 0; j < N; j++)
+					if (write(fds[j][1], buf, 100) != 100)
+						_exit(1);
+		}
+	}
+	for (;;)
+		pause();
+}
+
+static double msg_bytes(int G)
+{
+	double s = 0;
+	int i;
+
+	for (i = 0; i < G * msg_N && i < MAXW; i++)
+		s += sh->count[i];
+	return s;
+}
+
+static void do_msg(int G, int N, double secs)
+{
+	double w0, w1, b0, b1;
+	char param[48];
+	int g;
+
+	if (G * N > MAXW / 2 || N > 64)
+		die("msg: at most %d groups x receivers", MAXW / 2);
+	msg_N = N;
+	start_bg();
+	for (g = 0; g < G; g++)
+		spawn(msg_group, g);
+	sleep_s(warmup);
+	b0 = msg_bytes(G);
+	w0 = now();
+	sleep_s(secs);
+	b1 = msg_bytes(G);
+	w1 = now();
+	kill_all();
+	snprintf(param, sizeof(param), "%dx%d%s%s", G, N, bg_D ? "-" : "", bg_D ? bgname() : "");
+	result("msg", param, "kmsg_per_s", (b1 - b0) / 100 / (w1 - w0) / 1000);
+}
+
+static char *self_exe;
+static int fork_P;
+
+static void forker(long slot)
+{
+	volatile long *c = &sh->count[slot];
+	char *argv[] = { "cdbench", "exit", NULL };
+	pid_t pid;
+
+	for (;;) {
+		pid = fork();
+		if (pid < 0)
+			continue;
+		if (!pid) {
+			execv(self_exe, argv);
+			_exit(127);
+		}
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		(*c)++;
+	}
+}
+
+static void fork_domain(long unused)
+{
+	pid_t pid;
+	int i;
+
+	new_domain();
+	for (i = 0; i < fork_P; i++) {
+		pid = fork();
+		if (pid < 0)
+			die("fork");
+		if (!pid)
+			forker(i);
+	}
+	for (;;)
+		pause();
+}
+
+static double fork_count(void)
+{
+	double s = 0;
+	int i;
+
+	for (i = 0; i < fork_P; i++)
+		s += sh->count[i];
+	return s;
+}
+
+static void do_fork(int P, double secs)
+{
+	double w0, w1, n0, n1;
+	char param[48];
+
+	fork_P = P;
+	start_bg();
+	spawn(fork_domain, 0);
+	sleep_s(warmup);
+	n0 = fork_count();
+	w0 = now();
+	sleep_s(secs);
+	n1 = fork_count();
+	w1 = now();
+	kill_all();
+	snprintf(param, sizeof(param), "P%d%s%s", P, bg_D ? "-" : "", bg_D ? bgname() : "");
+	result("fork", param, "per_s", (n1 - n0) / (w1 - w0));
+}
+
+#define HMAX 30000	/* histogram range of cyclictest, us */
+
+static void do_cyclic(const char *policy, double secs)
+{
+	static long hist[HMAX + 1];
+	char dur[32], line[512], param[48];
+	long total = 0, over = 0, maxlat = 0, acc, v;
+	int status, i;
+	pid_t pid;
+	FILE *f;
+
+	start_bg();
+	snprintf(dur, sizeof(dur), "%ds", (int)(secs + 0.5));
+	unlink("/tmp/cyclic.hist");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		char *rt[] = { "cyclictest", "-q", "-m", "-t", "2", "-i", "1000", "-D", dur,
+			       "-p", "80", "-h", "30000", "--histfile=/tmp/cyclic.hist", NULL };
+		char *fair[] = { "cyclictest", "-q", "-m", "-t", "2", "-i", "1000", "-D", dur,
+				 "--policy=other", "-h", "30000", "--histfile=/tmp/cyclic.hist",
+				 NULL };
+		int fd = open("/tmp/cyclic.out", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		new_domain();
+		execv("/usr/bin/cyclictest", strcmp(policy, "rt") ? fair : rt);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	kill_all();
+	snprintf(param, sizeof(param), "%s-%s", policy, bgname());
+	if (!WIFEXITED(status) || WEXITSTATUS(status) || !(f = fopen("/tmp/cyclic.hist", "r"))) {
+		fprintf(stderr, "cdbench: cyclictest failed (status %#x):\n", status);
+		if ((f = fopen("/tmp/cyclic.out", "r"))) {
+			while (fgets(line, sizeof(line), f))
+				fputs(line, stderr);
+			fclose(f);
+		}
+		result("cyclic", param, "failed", 1);
+		return;
+	}
+	memset(hist, 0, sizeof(hist));
+	while (fgets(line, sizeof(line), f)) {
+		char *tok, *save, *p = line;
+		long b = -1;
+		int what = 0;	/* 0 bucket row, 1 max, 2 overflows, -1 skip */
+
+		if (line[0] == '#') {
+			what = -1;
+			if ((p = strstr(line, "Max Latencies:")))
+				what = 1, p += 14;
+			else if ((p = strstr(line, "Histogram Overflows:")))
+				what = 2, p += 20;
+			if (what < 0)
+				continue;
+		}
+		for (tok = strtok_r(p, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save)) {
+			v = strtol(tok, NULL, 10);
+			if (what == 1 && v > maxlat)
+				maxlat = v;
+			else if (what == 2)
+				over += v;
+			else if (what == 0 && b < 0)
+				b = v;
+			else if (what == 0 && b <= HMAX)
+				hist[b] += v, total += v;
+		}
+	}
+	fclose(f);
+	total += over;
+	if (!total) {
+		result("cyclic", param, "failed", 1);
+		return;
+	}
+	for (acc = 0, i = 0; i <= HMAX; i++) {
+		acc += hist[i];
+		if (acc * 2 >= total)
+			break;
+	}
+	result("cyclic", param, "p50_us", i > HMAX ? maxlat : i);
+	for (acc = 0, i = 0; i <= HMAX; i++) {
+		acc += hist[i];
+		if (acc * 100 >= total * 99)
+			break;
+	}
+	result("cyclic", param, "p99_us", i > HMAX ? maxlat : i);
+	result("cyclic", param, "max_us", maxlat);
+	result("cyclic", param, "samples", total);
+}
+
+static void info(void)
+{
+	struct utsname u;
+	char buf[256];
+
+	uname(&u);
+	printf("@@I kernel=%s (%s) mode=%s cpus=%d cores=%d smt=%d", u.release, u.version,
+	       mode_name, ncpu, ncores, smt);
+	if (read_file("/sys/kernel/core_domain/active", buf, sizeof(buf)) > 0)
+		printf(" core_domain_active=%s", strtok(buf, "\n"));
+	if (read_file("/sys/devices/system/cpu/smt/active", buf, sizeof(buf)) > 0)
+		printf(" smt_active=%s", strtok(buf, "\n"));
+	printf("\n");
+	fflush(stdout);
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: cdbench [--mode none|coredomain|upstream] [--onedom] [--tag T] [--warmup S]\n"
+		"  pack D T SECS [trace] | pipe SECS [DxT] | msg G N SECS [DxT]\n"
+		"  fork P SECS [DxT] | cyclic rt|fair SECS [DxT] | trace-off | info\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	int a = 1;
+
+	if (argc > 1 && !strcmp(argv[1], "exit"))
+		_exit(0);
+	while (a < argc && !strncmp(argv[a], "--", 2)) {
+		if (!strcmp(argv[a], "--mode") && a + 1 < argc) {
+			mode_name = argv[++a];
+			if (!strcmp(mode_name, "none"))
+				mode = M_NONE;
+			else if (!strcmp(mode_name, "coredomain"))
+				mode = M_CD;
+			else if (!strcmp(mode_name, "upstream"))
+				mode = M_UP;
+			else
+				usage();
+		} else if (!strcmp(argv[a], "--onedom")) {
+			onedom = 1;
+		} else if (!strcmp(argv[a], "--tag") && a + 1 < argc) {
+			tag = argv[++a];
+		} else if (!strcmp(argv[a], "--warmup") && a + 1 < argc) {
+			warmup = atof(argv[++a]);
+		} else {
+			usage();
+		}
+		a++;
+	}
+	if (a >= argc)
+		usage();
+	self_exe = "/proc/self/exe";
+	{
+		static char exe[256];
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+		if (n > 0) {
+			exe[n] = 0;
+			self_exe = exe;
+		}
+	}
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED)
+		die("mmap");
+	signal(SIGPIPE, SIG_IGN);
+	topology();
+	if (onedom)
+		new_domain_always();
+
+	if (!strcmp(argv[a], "info")) {
+		info();
+	} else if (!strcmp(argv[a], "trace-off")) {
+		put("events/sched/sched_switch/enable", "0");
+		put("trace", "");
+	} else if (!strcmp(argv[a], "pack") && argc - a >= 4) {
+		do_pack(atoi(argv[a + 1]), atoi(argv[a + 2]), atof(argv[a + 3]),
+			argc - a > 4 && !strcmp(argv[a + 4], "trace"));
+	} else if (!strcmp(argv[a], "pipe") && argc - a >= 2) {
+		parse_bg(argv[a + 2]);
+		do_pipe(atof(argv[a + 1]));
+	} else if (!strcmp(argv[a], "msg") && argc - a >= 4) {
+		parse_bg(argv[a + 4]);
+		do_msg(atoi(argv[a + 1]), atoi(argv[a + 2]), atof(argv[a + 3]));
+	} else if (!strcmp(argv[a], "fork") && argc - a >= 3) {
+		parse_bg(argv[a + 3]);
+		do_fork(atoi(argv[a + 1]), atof(argv[a + 2]));
+	} else if (!strcmp(argv[a], "cyclic") && argc - a >= 3) {
+		parse_bg(argv[a + 3]);
+		do_cyclic(argv[a + 1], atof(argv[a + 2]));
+	} else {
+		usage();
+	}
+	return 0;
+}
