@@ -640,6 +640,8 @@ u64 core_domain_task_forceidle(struct task_struct *p)
 /* --- enabling, hotplug --- */
 
 static DEFINE_MUTEX(cd_enable_mutex);
+/* Set when core_domain_enable() has finished: domains may get members. */
+static bool cd_ready;
 
 /**
  * core_domain_enable - turn the arbitration on
@@ -655,10 +657,16 @@ void core_domain_enable(void)
 	struct rq *rq;
 	int cpu;
 
-	if (core_domain_enabled())
+	/*
+	 * Not the static key: it is on before the loop below has recorded
+	 * what every CPU runs, and a second caller must not put tasks into
+	 * domains until then (it did: a domain task started beside a host
+	 * task whose CPU had no claim yet).
+	 */
+	if (smp_load_acquire(&cd_ready))
 		return;
 	mutex_lock(&cd_enable_mutex);
-	if (core_domain_enabled())
+	if (cd_ready)
 		goto out;
 
 	cpus_read_lock();
@@ -691,6 +699,7 @@ void core_domain_enable(void)
 	rcu_read_unlock();
 	pr_info("core_domain: first domain created, arbitrating %u CPUs\n",
 		num_online_cpus());
+	smp_store_release(&cd_ready, true);
 out:
 	mutex_unlock(&cd_enable_mutex);
 }
