@@ -100,6 +100,13 @@ void core_domain_cgroup_attach(struct task_struct *p)
 {
 	struct core_domain *c;
 
+	/*
+	 * Nothing to do (and no global mutex on every migration) while no
+	 * domain exists; a write that tags the group concurrently finds @p
+	 * in it, since the migration moved it before calling us.
+	 */
+	if (!core_domain_enabled())
+		return;
 	mutex_lock(&core_domain_cgroup_mutex);
 	c = core_domain_cgroup_domain(p);
 	if (!core_domain_within(READ_ONCE(p->core_domain), c))

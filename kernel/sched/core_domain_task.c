@@ -135,8 +135,11 @@ struct core_domain *core_domain_find(u32 id)
  */
 void core_domain_fork(struct task_struct *p)
 {
-	struct core_domain *d = current->core_domain;
-	struct core_domain *c = core_domain_cgroup_domain(p);
+	struct core_domain *d = current->core_domain, *c = NULL;
+
+	/* No group has a domain before the first domain exists. */
+	if (core_domain_enabled())
+		c = core_domain_cgroup_domain(p);
 
 	/* CLONE_INTO_CGROUP: a child born into a tagged group joins it. */
 	if (!core_domain_within(d, c))
