@@ -13,13 +13,16 @@ APPEND ?= core_domain=on
 QUICK ?= 0
 export KCONFIG CORES THREADS SOCKETS MEM TIMEOUT APPEND ICOUNT JOBS
 
-.PHONY: help run test model bench vm shell kernel assemble refresh reassemble patchset \
+MINUTES ?= 10
+
+.PHONY: help run test model bench soak vm shell kernel assemble refresh reassemble patchset \
 	checkpatch clean distclean
 
 help:
 	@echo "make run         build, boot the SMT guest and run the demo"
 	@echo "make test        build and run every suite; ends 'N passed, N failed'"
 	@echo "make model       check the Promela model of the per-core arbitration (spin)"
+	@echo "make soak MINUTES=N  stress mix + fuzzer on the debug kernel for N minutes"
 	@echo "make bench       vanilla/nosmt/upstream/coredomain benchmarks -> out/bench (QUICK=1: ~11 min)"
 	@echo "                 KCONFIG=debug (lockdep etc.), KCONFIG='default debug'"
 	@echo "make vm CMD='..' FILES='..'  run CMD in the guest with host FILES"
@@ -47,6 +50,9 @@ model:
 bench:
 	@$(H)/deps.sh
 	@QUICK=$(QUICK) bench/bench.sh
+
+soak:
+	@$(H)/soak.sh $(MINUTES)
 
 vm: kernel
 	@test -n "$(CMD)" || { echo "usage: make vm CMD='command' [FILES='host files']"; exit 2; }

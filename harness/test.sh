@@ -16,7 +16,8 @@ mkdir -p "$OUT/test"
 variants=${KCONFIG//,/ }
 for v in $variants; do
 	"$TOP/harness/kbuild.sh" "$v"
-	"$TOP/harness/initramfs.sh" "$v" "$OUT/test/$v/initramfs.cpio"
+	# stress-ng for stress_test's stress_ng area
+	"$TOP/harness/initramfs.sh" "$v" "$OUT/test/$v/initramfs.cpio" "$(command -v stress-ng)"
 	while read -r name topo cpu append tests; do
 		[ -n "$name" ] || continue
 		[ -z "${GUESTS:-}" ] || [[ " $GUESTS " == *" $name "* ]] || continue

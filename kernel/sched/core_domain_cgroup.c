@@ -181,8 +181,8 @@ static int core_domain_cgroup_set(struct task_group *tg, struct core_domain *d,
 /**
  * core_domain_cgroup_write - write cpu.core_domain
  * @of: the open file
- * @buf: "new", a domain id, "0" or "none"; surrounding white space is
- *	 ignored
+ * @buf: "new", a domain id (kstrtou32(): decimal, optional '+'), "0" or
+ *	 "none"; surrounding white space is ignored, a NUL byte is not
  * @nbytes: the length of @buf
  * @off: ignored
  *
@@ -201,6 +201,9 @@ ssize_t core_domain_cgroup_write(struct kernfs_open_file *of, char *buf,
 
 	if (!core_domain_available())
 		return -ENODEV;
+	/* A NUL byte inside the write: not a value we know, not its prefix. */
+	if (strnlen(buf, nbytes) != nbytes)
+		return -EINVAL;
 	buf = strim(buf);
 	if (!strcmp(buf, "new"))
 		fresh = true;

@@ -64,8 +64,10 @@ u32 core_domain_max_id = CORE_DOMAIN_ID_MAX;
 enum {
 	CD_RANK_IDLE = -1,
 	CD_RANK_FAIR,
+	CD_RANK_KTHREAD,	/* fair kernel threads: the host's own work */
 	CD_RANK_RT,
 	CD_RANK_DL,
+	CD_RANK_PUSH,	/* a CPU going offline, see core_domain_arbitrate() */
 };
 
 /**
@@ -110,6 +112,7 @@ struct cd_core {
  * @nr_fi:	forced-idle episodes.
  * @nr_alt:	picks that ran another task of the core's domain instead.
  * @nr_kicks:	kicks this CPU sent.
+ * @nr_steals:	tasks this CPU pulled in while forced idle.
  */
 struct cd_cpu {
 	struct cd_core		*core;
@@ -128,6 +131,7 @@ struct cd_cpu {
 	u64			nr_fi;
 	u64			nr_alt;
 	u64			nr_kicks;
+	u64			nr_steals;
 };
 
 static DEFINE_PER_CPU(struct cd_cpu, cd_cpus);
@@ -157,6 +161,14 @@ static inline int cd_task_rank(struct task_struct *p)
 		return CD_RANK_DL;
 	if (rt_task(p))
 		return CD_RANK_RT;
+	/*
+	 * ksoftirqd, kworkers, RCU and hotplug threads are short and others
+	 * wait for them: they take the core from fair tasks of other
+	 * domains at once instead of after the wait bound (softirqs left
+	 * pending on a forced-idle CPU, hotplug taking seconds).
+	 */
+	if (p->flags & PF_KTHREAD)
+		return CD_RANK_KTHREAD;
 	return CD_RANK_FAIR;
 }
 
@@ -192,8 +204,29 @@ static int cd_task_throttled(struct task_struct *p, int cpu)
 	return 0;
 }
 
-/* The first runnable queued task of domain @d on @rq, or NULL. */
-static struct task_struct *cd_find(struct rq *rq, u32 d)
+/*
+ * May @cpu pull @p, queued on @rq, for forced-idle balancing?  Only a
+ * fair task that waits where it is - its CPU idles for it, or its core
+ * runs another domain - and may run on @cpu: a task that can run where
+ * it is queued is the load balancer's business, and pulling those too
+ * piled tasks up behind host kthreads (CPU hotplug took seconds).
+ */
+static bool cd_movable(struct rq *rq, struct task_struct *p, int cpu)
+{
+	int src = cpu_of(rq);
+
+	if (p->sched_class != &fair_sched_class || task_on_cpu(rq, p) ||
+	    is_migration_disabled(p) || !cpumask_test_cpu(cpu, p->cpus_ptr))
+		return false;
+	return cd_cpu(src)->fi_start || !core_domain_cpu_match(src, p);
+}
+
+/*
+ * The first queued task of domain @d on @rq that can run on @cpu: not
+ * throttled there and, when @cpu is not @rq's, one it may pull.  NULL
+ * when there is none.
+ */
+static struct task_struct *cd_find_for(struct rq *rq, u32 d, int cpu)
 {
 	struct cd_cpu *cc = cd_cpu(cpu_of(rq));
 	struct rb_node *node;
@@ -204,7 +237,9 @@ static struct task_struct *cd_find(struct rq *rq, u32 d)
 		p = __node_2_cd(node);
 		if (core_domain_id(p->core_domain) != d)
 			break;
-		if (!cd_task_throttled(p, cpu_of(rq)))
+		if (cpu != cpu_of(rq) && !cd_movable(rq, p, cpu))
+			continue;
+		if (!cd_task_throttled(p, cpu))
 			return p;
 	}
 	return NULL;
@@ -225,10 +260,11 @@ void core_domain_enqueue(struct rq *rq, struct task_struct *p)
 }
 
 static void cd_account_fi(struct cd_cpu *cc, u64 now);
+static void cd_queue_balance(struct rq *rq);
 
 /**
  * core_domain_dequeue - stop tracking a task leaving @rq
- * @rq: the runqueue, locked
+ * @rq: the runqueue, locked, clock updated
  * @p: the task
  */
 void core_domain_dequeue(struct rq *rq, struct task_struct *p)
@@ -486,10 +522,24 @@ struct task_struct *core_domain_arbitrate(struct rq *rq, struct task_struct *nex
 	struct cd_cpu *cc = cd_cpu(cpu);
 	struct cd_core *core = cc->core;
 	u32 d = cd_task_domain(next), e;
-	int rank = cd_task_rank(next);
 	struct task_struct *run;
 	u64 now = rq_clock(rq);
 	bool allowed, takeover;
+	int rank;
+
+	/*
+	 * A fair task picked through the fair server runs with the server's
+	 * deadline rank: that is what keeps fair tasks, RCU callbacks and
+	 * kworkers from starving beside a sibling's real-time hog.
+	 */
+	rank = rq->dl_server ? CD_RANK_DL : cd_task_rank(next);
+	/*
+	 * A CPU going offline must run each queued task once for
+	 * balance_push() to move it away; waiting here for a sibling's RT
+	 * hog stalled hotplug for seconds.  It takes the core at once.
+	 */
+	if (unlikely(!cpu_active(cpu)) && d != CD_NONE)
+		rank = CD_RANK_PUSH;
 
 	raw_spin_lock(&core->lock);
 	cd_end_fi(cc, cpu, now);
@@ -534,7 +584,7 @@ struct task_struct *core_domain_arbitrate(struct rq *rq, struct task_struct *nex
 	run = NULL;
 	e = takeover || core->resv_cpu == cpu ? CD_NONE : cd_core_domain(core, cpu);
 	if (e != CD_NONE && cd_allowed(core, cpu, e))
-		run = cd_find(rq, e);
+		run = cd_find_for(rq, e, cpu);
 	if (run) {
 		cd_claim(core, cc, cpu, e, cd_task_rank(run), run != rq->curr);
 		cd_resumed(rq, run);
@@ -546,6 +596,7 @@ struct task_struct *core_domain_arbitrate(struct rq *rq, struct task_struct *nex
 		cc->fi_task = next;
 		cc->nr_fi++;
 		trace_core_domain_forceidle(cpu, d, true);
+		cd_queue_balance(rq);
 	}
 	/*
 	 * The wait bound runs from when this CPU began to wait for @d, not
@@ -822,6 +873,107 @@ bool core_domain_cpu_match(int cpu, struct task_struct *p)
 	return true;
 }
 
+/*
+ * Forced-idle balancing.  Wakeup placement and the load balancer only
+ * prefer matching cores; with one task per CPU nothing moves a task that
+ * already sits beside another domain, and the core alternates between
+ * the two with one sibling idle.  So a CPU that goes forced idle looks,
+ * right after switching to idle, for a queued task of the domain its
+ * siblings run elsewhere - most often one whose own CPU is forced idle
+ * waiting for the core - and pulls it.  Its own waiting task then
+ * becomes the surplus the load balancer moves to the CPU just vacated,
+ * which is in a core of that task's domain.  Upstream core scheduling
+ * does the same (steal_cookie_task()).
+ */
+static DEFINE_PER_CPU(struct balance_callback, cd_balance_head);
+
+/*
+ * The domain forced-idle @cpu could pull a task of: the one its siblings
+ * run, if it may run it - not while the siblings vacate the core for its
+ * own task.  CD_NONE when there is none.  @cpu's rq lock held.
+ */
+static u32 cd_pull_domain(struct cd_cpu *cc, int cpu)
+{
+	struct cd_core *core = cc->core;
+	u32 e = CD_NONE;
+
+	if (!cc->fi_start || !cpu_active(cpu))
+		return CD_NONE;
+	raw_spin_lock(&core->lock);
+	if (core->resv_cpu != cpu)
+		e = cd_core_domain(core, cpu);
+	if (e != CD_NONE && !cd_allowed(core, cpu, e))
+		e = CD_NONE;
+	raw_spin_unlock(&core->lock);
+	return e;
+}
+
+/* Pull the task of domain @e that @that waits to run, to idle @this. */
+static bool cd_steal_from(int this, int that, u32 e)
+{
+	struct rq *dst = cpu_rq(this), *src = cpu_rq(that);
+	struct cd_cpu *cc = cd_cpu(this);
+	struct task_struct *p;
+
+	guard(irq)();
+	guard(double_rq_lock)(dst, src);
+
+	if (dst->curr != dst->idle || cd_pull_domain(cc, this) != e)
+		return false;
+	p = cd_find_for(src, e, this);
+	if (!p)
+		return false;
+	deactivate_task(src, p, 0);
+	set_task_cpu(p, this);
+	activate_task(dst, p, 0);
+	resched_curr(dst);
+	cc->nr_steals++;
+	trace_core_domain_steal(this, that, p, e);
+	return true;
+}
+
+/*
+ * Balance callback of a CPU that just went forced idle.  Only CPUs that
+ * wait for the domain to pull (their 'want', read without locks) are
+ * locked and searched: the callback costs a walk over a few words when
+ * there is nothing to pull, as with one task per domain.
+ */
+static void cd_balance(struct rq *rq)
+{
+	int cpu = cpu_of(rq), i;
+	struct sched_domain *sd;
+	u32 e;
+
+	e = cd_pull_domain(cd_cpu(cpu), cpu);
+	if (e == CD_NONE)
+		return;
+
+	guard(preempt)();
+	guard(rcu)();
+
+	raw_spin_rq_unlock_irq(rq);
+	for_each_domain(cpu, sd) {
+		for_each_cpu_wrap(i, sched_domain_span(sd), cpu + 1) {
+			if (need_resched())
+				goto out;
+			if (i == cpu || READ_ONCE(cd_cpu(i)->want) != e)
+				continue;
+			if (cd_steal_from(cpu, i, e))
+				goto out;
+		}
+	}
+out:
+	raw_spin_rq_lock_irq(rq);
+}
+
+/* From core_domain_arbitrate(): @rq goes forced idle. */
+static void cd_queue_balance(struct rq *rq)
+{
+	if (READ_ONCE(core_domain_placement))
+		queue_balance_callback(rq, &per_cpu(cd_balance_head, cpu_of(rq)),
+				       cd_balance);
+}
+
 /* --- debugfs: /sys/kernel/debug/core_domain/ --- */
 
 static inline int cd_show_id(u32 d)
@@ -846,10 +998,11 @@ static int cd_cores_show(struct seq_file *m, void *v)
 			   cd_show_id(core->tag), cd_show_id(core->resv),
 			   core->nr_flips);
 		for_each_core_sibling(core, i, s, sc) {
-			seq_printf(m, "  cpu %d cur %d old %d want %d fi_us %llu fi %llu alt %llu kicks %llu\n",
+			seq_printf(m, "  cpu %d cur %d old %d want %d fi_us %llu fi %llu alt %llu kicks %llu steals %llu\n",
 				   s, cd_show_id(sc->cur), cd_show_id(sc->old),
 				   cd_show_id(sc->want), sc->fi_ns / NSEC_PER_USEC,
-				   sc->nr_fi, sc->nr_alt, sc->nr_kicks);
+				   sc->nr_fi, sc->nr_alt, sc->nr_kicks,
+				   sc->nr_steals);
 		}
 		raw_spin_unlock_irqrestore(&core->lock, flags);
 	}

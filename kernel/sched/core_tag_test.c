@@ -17,6 +17,15 @@ struct fake_core {
 	struct cd_cpu cpu[CD_MAX_SMT];
 };
 
+/* On the heap: a core's worth of per-CPU state is too big for the stack. */
+static struct fake_core *fake_core_alloc(struct kunit *test)
+{
+	struct fake_core *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	return f;
+}
+
 /*
  * A core of @n threads; sibling i claims cur[i] (left as -1 = CD_NONE)
  * and leaves old[i], running a task of class rank[i].
@@ -79,15 +88,15 @@ KUNIT_ARRAY_PARAM(allow, allow_cases, allow_case_desc);
 static void cd_test_allowed(struct kunit *test)
 {
 	const struct allow_case *c = test->param_value;
-	struct fake_core f;
+	struct fake_core *f = fake_core_alloc(test);
 
-	fake_core_init(&f, c->n, c->cur, c->old, NULL);
+	fake_core_init(f, c->n, c->cur, c->old, NULL);
 	if (c->resv >= 0) {
-		f.core.resv = c->resv;
-		f.core.resv_cpu = FAKE_CPU0 + c->resv_cpu;
+		f->core.resv = c->resv;
+		f->core.resv_cpu = FAKE_CPU0 + c->resv_cpu;
 	}
-	KUNIT_EXPECT_EQ(test, cd_allowed(&f.core, FAKE_CPU0, c->d), c->allowed);
-	KUNIT_EXPECT_EQ(test, cd_core_domain(&f.core, FAKE_CPU0), (u32)c->instead);
+	KUNIT_EXPECT_EQ(test, cd_allowed(&f->core, FAKE_CPU0, c->d), c->allowed);
+	KUNIT_EXPECT_EQ(test, cd_core_domain(&f->core, FAKE_CPU0), (u32)c->instead);
 }
 
 /* Only what conflicts counts, and the highest class of it. */
@@ -95,51 +104,51 @@ static void cd_test_conflict_rank(struct kunit *test)
 {
 	static const int cur[] = { -1, 7, 5, 7 };
 	static const int rank[] = { CD_RANK_IDLE, CD_RANK_FAIR, CD_RANK_DL, CD_RANK_RT };
-	struct fake_core f;
+	struct fake_core *f = fake_core_alloc(test);
 
-	fake_core_init(&f, 4, cur, NULL, rank);
+	fake_core_init(f, 4, cur, NULL, rank);
 	/* Domain 5 conflicts with the two siblings in 7: fair and RT. */
-	KUNIT_EXPECT_EQ(test, cd_conflict_rank(&f.core, FAKE_CPU0, 5), CD_RANK_RT);
+	KUNIT_EXPECT_EQ(test, cd_conflict_rank(&f->core, FAKE_CPU0, 5), CD_RANK_RT);
 	/* Domain 7 conflicts with the deadline task in 5. */
-	KUNIT_EXPECT_EQ(test, cd_conflict_rank(&f.core, FAKE_CPU0, 7), CD_RANK_DL);
+	KUNIT_EXPECT_EQ(test, cd_conflict_rank(&f->core, FAKE_CPU0, 7), CD_RANK_DL);
 	/* Idle siblings conflict with nothing. */
-	fake_core_init(&f, 4, NULL, NULL, NULL);
-	KUNIT_EXPECT_EQ(test, cd_conflict_rank(&f.core, FAKE_CPU0, 7), CD_RANK_IDLE);
+	fake_core_init(f, 4, NULL, NULL, NULL);
+	KUNIT_EXPECT_EQ(test, cd_conflict_rank(&f->core, FAKE_CPU0, 7), CD_RANK_IDLE);
 }
 
 /* What a claim records: the domain left behind, flips, reservations. */
 static void cd_test_claim(struct kunit *test)
 {
 	static const int cur[] = { 7, -1 };
-	struct fake_core f;
+	struct fake_core *f = fake_core_alloc(test);
 	struct cd_cpu *me;
 
-	fake_core_init(&f, 2, cur, NULL, NULL);
-	me = &f.cpu[0];
-	f.core.tag = 7;
+	fake_core_init(f, 2, cur, NULL, NULL);
+	me = &f->cpu[0];
+	f->core.tag = 7;
 
 	/* Switching to another domain: the old one is still leaving. */
-	cd_claim(&f.core, me, FAKE_CPU0, 5, CD_RANK_FAIR, true);
+	cd_claim(&f->core, me, FAKE_CPU0, 5, CD_RANK_FAIR, true);
 	KUNIT_EXPECT_EQ(test, me->cur, 5U);
 	KUNIT_EXPECT_EQ(test, me->old, 7U);
-	KUNIT_EXPECT_EQ(test, f.core.tag, 5U);
-	KUNIT_EXPECT_EQ(test, f.core.nr_flips, 1ULL);
+	KUNIT_EXPECT_EQ(test, f->core.tag, 5U);
+	KUNIT_EXPECT_EQ(test, f->core.nr_flips, 1ULL);
 	/* Another pick before the switch keeps the first leaving domain. */
-	cd_claim(&f.core, me, FAKE_CPU0, CD_NONE, CD_RANK_IDLE, true);
+	cd_claim(&f->core, me, FAKE_CPU0, CD_NONE, CD_RANK_IDLE, true);
 	KUNIT_EXPECT_EQ(test, me->old, 7U);
-	KUNIT_EXPECT_EQ(test, f.core.tag, 5U);
+	KUNIT_EXPECT_EQ(test, f->core.tag, 5U);
 	/* Keeping the running task: nothing is leaving. */
-	cd_claim(&f.core, me, FAKE_CPU0, 5, CD_RANK_FAIR, false);
+	cd_claim(&f->core, me, FAKE_CPU0, 5, CD_RANK_FAIR, false);
 	KUNIT_EXPECT_EQ(test, me->old, CD_NONE);
 
 	/* The reserving CPU's claim of its domain ends the reservation. */
-	f.core.resv = 9;
-	f.core.resv_cpu = FAKE_CPU0;
-	cd_claim(&f.core, me, FAKE_CPU0, 5, CD_RANK_FAIR, false);
-	KUNIT_EXPECT_EQ(test, f.core.resv, 9U);
-	cd_claim(&f.core, me, FAKE_CPU0, 9, CD_RANK_FAIR, true);
-	KUNIT_EXPECT_EQ(test, f.core.resv, CD_NONE);
-	KUNIT_EXPECT_EQ(test, f.core.resv_cpu, -1);
+	f->core.resv = 9;
+	f->core.resv_cpu = FAKE_CPU0;
+	cd_claim(&f->core, me, FAKE_CPU0, 5, CD_RANK_FAIR, false);
+	KUNIT_EXPECT_EQ(test, f->core.resv, 9U);
+	cd_claim(&f->core, me, FAKE_CPU0, 9, CD_RANK_FAIR, true);
+	KUNIT_EXPECT_EQ(test, f->core.resv, CD_NONE);
+	KUNIT_EXPECT_EQ(test, f->core.resv_cpu, -1);
 }
 
 /* The tree orders by domain, then class rank, and finds a domain's first. */

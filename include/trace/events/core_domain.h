@@ -130,6 +130,32 @@ TRACE_EVENT(core_domain_forceidle,
 		  __entry->start ? "start" : "end")
 );
 
+/**
+ * core_domain_steal - a forced-idle CPU pulls a task of its core's domain
+ * @cpu:	the forced-idle CPU
+ * @from:	the CPU the task was queued on
+ * @p:		the task
+ * @domain:	its domain, the one the core runs
+ */
+TRACE_EVENT(core_domain_steal,
+	TP_PROTO(int cpu, int from, struct task_struct *p, u32 domain),
+	TP_ARGS(cpu, from, p, domain),
+	TP_STRUCT__entry(
+		__field(int, cpu)
+		__field(int, from)
+		__field(pid_t, pid)
+		__field(int, domain)
+	),
+	TP_fast_assign(
+		__entry->cpu = cpu;
+		__entry->from = from;
+		__entry->pid = p->pid;
+		__entry->domain = (int)domain;
+	),
+	TP_printk("cpu=%d from=%d pid=%d domain=%d", __entry->cpu,
+		  __entry->from, __entry->pid, __entry->domain)
+);
+
 #endif /* _TRACE_CORE_DOMAIN_H */
 
 /* This part must be outside protection */

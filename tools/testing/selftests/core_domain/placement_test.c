@@ -151,6 +151,7 @@ static int task_cpu(pid_t pid, pid_t tid, int *runnable)
 struct result {
 	double packed;		/* samples where no core was split */
 	double spread;		/* samples where no two threads shared a core */
+	double one_split;	/* samples where at most one core was split */
 };
 
 /*
@@ -161,7 +162,8 @@ static struct result run_case(struct timeline *tl, int ndom, int per,
 			      void *(*last)(void *))
 {
 	int tids[4][MAXT], i, j, k, samples = 0, packed = 0, spread = 0;
-	struct result r = { 0, 0 };
+	int one_split = 0;
+	struct result r = { 0, 0, 0 };
 	pid_t pids[4];
 
 	for (i = 0; i < ndom; i++)
@@ -169,6 +171,7 @@ static struct result run_case(struct timeline *tl, int ndom, int per,
 	usleep(1000000);
 	for (k = 0; k < 40; k++) {
 		int core_dom[CD_MAXCPU], core_n[CD_MAXCPU], split = 0, shared = 0;
+		int core_split[CD_MAXCPU] = { 0 }, nsplit = 0;
 
 		for (i = 0; i < tl->ncpu; i++) {
 			core_dom[i] = -1;
@@ -182,8 +185,11 @@ static struct result run_case(struct timeline *tl, int ndom, int per,
 				if (cpu < 0 || cpu >= tl->ncpu || !run)
 					continue;
 				core = tl->sibling_of[cpu][0];
-				if (core_dom[core] >= 0 && core_dom[core] != i)
+				if (core_dom[core] >= 0 && core_dom[core] != i) {
 					split = 1;
+					nsplit += !core_split[core];
+					core_split[core] = 1;
+				}
 				core_dom[core] = i;
 				if (++core_n[core] > 1)
 					shared = 1;
@@ -192,6 +198,7 @@ static struct result run_case(struct timeline *tl, int ndom, int per,
 		samples++;
 		packed += !split;
 		spread += !shared;
+		one_split += nsplit <= 1;
 		usleep(50000);
 	}
 	for (i = 0; i < ndom; i++) {
@@ -200,6 +207,7 @@ static struct result run_case(struct timeline *tl, int ndom, int per,
 	}
 	r.packed = (double)packed / samples;
 	r.spread = (double)spread / samples;
+	r.one_split = (double)one_split / samples;
 	return r;
 }
 
@@ -234,6 +242,24 @@ TEST_F(place, two_domains_pack_per_core)
 	TH_LOG("samples with no split core: %.0f%% placement off, %.0f%% on",
 	       off.packed * 100, on.packed * 100);
 	EXPECT_GE(on.packed, 0.6);
+}
+
+/*
+ * Three domains x three threads on four cores: three cores run a domain
+ * each and only the fourth is shared; the wakeup and balancing hints
+ * alone leave more cores split, forced-idle balancing repairs them.
+ */
+TEST_F(place, three_domains_split_one_core)
+{
+	struct result off, on;
+
+	ASSERT_EQ(0, set_placement(0));
+	off = run_case(self->tl, 3, 3, spin);
+	ASSERT_EQ(0, set_placement(1));
+	on = run_case(self->tl, 3, 3, spin);
+	TH_LOG("samples with at most one split core: %.0f%% placement off, %.0f%% on",
+	       off.one_split * 100, on.one_split * 100);
+	EXPECT_GE(on.one_split, 0.6);
 }
 
 /* Two domains x two threads on four cores: a core each, nobody waits. */

@@ -14,11 +14,11 @@
  * must stay free of splats.
  *
  * The model allows any of the errors that apply when several do (the
- * documents give no precedence).  Where the documents are silent or
- * ambiguous and the kernel does something defensible (an id written as
- * "+5", a value cut short by a NUL byte, PR_CORE_DOMAIN_NEW written as
- * -1), the fuzzer follows the kernel and prints a NOTE once instead of
- * failing.
+ * documents give no precedence).  It follows the documents to the letter,
+ * including the details they state because the kernel's generic code
+ * decides them: a leading '+' on an id, a write of zero bytes (returns 0),
+ * a write over a page (E2BIG), a NUL byte in a write (EINVAL), and
+ * (unsigned long)-1 taken as PR_CORE_DOMAIN_NEW.
  *
  * Seeded and reproducible: CD_FUZZ_SEED=N (printed), CD_FUZZ_OPS caps the
  * number of operations, CD_FUZZ_SECONDS the time (default 20).  A failure
@@ -601,23 +601,6 @@ static long max_id = ID_MAX;
 static pid_t dead_tids[64];
 static long dead_ids[64];
 static int ndead_tids, ndead_ids;
-
-/* notes: defensible deviations from the documents, printed once each */
-enum { NOTE_PLUS, NOTE_NUL, NOTE_MINUS1_NEW, NOTE_EMPTY_WRITE, NOTE_BIG, NOTE_NR };
-static const char * const note_text[NOTE_NR] = {
-	[NOTE_PLUS] = "cpu.core_domain accepts a decimal id written with a leading '+' (kstrtou32); the documents say 'a decimal id'",
-	[NOTE_NUL] = "cpu.core_domain takes a value cut short by a NUL byte as what precedes it; the documents say anything else is EINVAL",
-	[NOTE_MINUS1_NEW] = "PR_SET_CORE_DOMAIN takes id (unsigned long)-1 as PR_CORE_DOMAIN_NEW; the documents say ids above 2^20-1 are EINVAL",
-	[NOTE_EMPTY_WRITE] = "an empty write() to cpu.core_domain returns 0 without parsing",
-	[NOTE_BIG] = "a write() over one page to cpu.core_domain fails with E2BIG (kernfs), not EINVAL",
-};
-static int noted[NOTE_NR];
-
-static void note(int n)
-{
-	if (!noted[n]++)
-		say("# NOTE: %s\n", note_text[n]);
-}
 
 static struct mdom *md(long id)
 {
@@ -1268,8 +1251,6 @@ static void op_set(void)
 		errs |= BIT(EINVAL);
 	if (id == NEW_ID || id == ULONG_MAX) {
 		fresh = 1;
-		if (id == ULONG_MAX)
-			note(NOTE_MINUS1_NEW);
 		if (exhausted())
 			errs |= BIT(ENOSPC);
 	} else if (id > ID_MAX || (id && !live(id))) {
@@ -1469,22 +1450,13 @@ static int parse_value(const char *buf, int len, int plus, long *id)
 	return V_ID;
 }
 
-/*
- * What the documents make of @len bytes written (*@id for V_ID), and what
- * the kernel may defensibly make of them (*@kcls, *@kid: the C string
- * before a NUL, a '+' sign); *@notep the NOTE_* when the two differ, else -1.
- */
-static int classify(const char *buf, int len, long *id, int *notep, int *kcls, long *kid)
+/* What the documents make of @len bytes written (*@id for V_ID). */
+static int classify(const char *buf, int len, long *id)
 {
-	int nul = memchr(buf, 0, len) != NULL, cls;
-
-	*id = *kid = 0;
-	cls = nul ? V_BAD : parse_value(buf, len, 0, id);
-	*kcls = parse_value(buf, nul ? (int)strlen(buf) : len, 1, kid);
-	*notep = -1;
-	if (*kcls != cls || (cls == V_ID && *kid != *id))
-		*notep = nul ? NOTE_NUL : NOTE_PLUS;
-	return cls;
+	*id = 0;
+	if (memchr(buf, 0, len))
+		return V_BAD;
+	return parse_value(buf, len, 1, id);
 }
 
 /* Errors the documents give a write of class @cls to group @n by a caller. */
@@ -1619,47 +1591,34 @@ static int gen_value(char *buf)
 static void model_one_write(int n, const char *buf, int len, long ret, int err,
 			    int wuid, long wdom, const char *after)
 {
-	long id = 0, kid = 0;
-	int cls, kcls = V_BAD, nt;
-	uint64_t errs, kerrs = 0;
+	uint64_t errs;
+	long id = 0;
+	int cls;
 
 	if (len == 0) {
-		if (ret == 0 && !err) {
-			note(NOTE_EMPTY_WRITE);
-			return;
-		}
-		verify(BIT(EINVAL), ret, err, "empty write");
+		/* kernfs: nothing is parsed, the write returns 0 */
+		if (ret != 0 || err)
+			mismatch("empty write returned %ld (%s), want 0", ret, ename(err));
 		return;
 	}
-	if (len > 4096 && ret < 0 && err == E2BIG) {
-		note(NOTE_BIG);
+	if (len > 4096) {
+		if (ret >= 0 || err != E2BIG)
+			mismatch("write of %d bytes returned %ld (%s), want E2BIG", len, ret,
+				 ename(err));
 		fz->bad++;
 		return;
 	}
-	cls = classify(buf, len, &id, &nt, &kcls, &kid);
+	cls = classify(buf, len, &id);
 	errs = write_errs(n, cls, id, wuid, wdom);
-	if (nt >= 0)
-		kerrs = write_errs(n, kcls, kid, wuid, wdom);
 	if (ret >= 0 && !err) {
 		if (ret != len)
 			mismatch("write returned %ld of %d bytes", ret, len);
-		if (nt >= 0 && (errs || cls != kcls)) {
-			/* the kernel's reading, documented or not */
-			note(nt);
-			if (kerrs)
-				mismatch("write succeeded; even the kernel's reading forbids it (%s)",
-					 eset(kerrs));
-			else
-				write_apply(n, kcls, kid, after);
-			fz->ok++;
-			return;
-		}
 		verify(errs ? errs : 1, ret, err, "write");
 		if (!errs)
 			write_apply(n, cls, id, after);
 		return;
 	}
-	verify((errs | kerrs) ? (errs | kerrs) : 1, ret, err, "write");
+	verify(errs ? errs : 1, ret, err, "write");
 }
 
 static void op_write(void)
@@ -2059,10 +2018,9 @@ TEST_F_TIMEOUT(fuzzer, random_calls, fuzz_timeout())
 	close(kfd);
 	say("# fuzz time: %.1f s in puppets' calls, %.1f s checking threads and files, %.1f s comparing debugfs\n",
 	    slot_time, f.t_check, f.t_sync);
-	say("# REPORT area=fuzz seed=%llu ops=%ld set=%ld get=%ld write=%ld migrate=%ld fork=%ld kill=%ld spawn=%ld max_id=%ld unknown=%ld succeeded=%ld refused=%ld mismatches=%ld notes=%d warnings=%ld\n",
+	say("# REPORT area=fuzz seed=%llu ops=%ld set=%ld get=%ld write=%ld migrate=%ld fork=%ld kill=%ld spawn=%ld max_id=%ld unknown=%ld succeeded=%ld refused=%ld mismatches=%ld warnings=%ld\n",
 	    (unsigned long long)seed, f.ops, f.nset, f.nget, f.nwrite, f.nmig, f.nfork,
-	    f.nkill, f.nspawn, f.nmax, f.nraw, f.ok, f.bad, f.mismatches,
-	    noted[0] + noted[1] + noted[2] + noted[3] + noted[4] ? 1 : 0, warnings);
+	    f.nkill, f.nspawn, f.nmax, f.nraw, f.ok, f.bad, f.mismatches, warnings);
 	EXPECT_EQ(0, f.mismatches) TH_LOG("the kernel disagreed with the model: seed %llu",
 					  (unsigned long long)seed);
 	EXPECT_EQ(0, warnings) TH_LOG("the kernel warned: seed %llu", (unsigned long long)seed);
@@ -2253,15 +2211,13 @@ TEST(invalid_arguments_table)
 		}
 	}
 
-	/* (unsigned long)-1: documented EINVAL range, taken as NEW by the kernel */
+	/* (unsigned long)-1: PR_CORE_DOMAIN_NEW, as documented */
 	{
 		pid_t other = hold_child(0);
 
 		r = sys_prctl(PR_SET_CORE_DOMAIN, ULONG_MAX, other, 0, 0);
-		if (r > 0)
-			note(NOTE_MINUS1_NEW);
-		else
-			EXPECT_EQ(EINVAL, errno);
+		EXPECT_LT(0, r) TH_LOG("(unsigned long)-1 is PR_CORE_DOMAIN_NEW: %s",
+				       strerror(errno));
 		kill(other, SIGKILL);
 		waitpid(other, NULL, 0);
 	}
@@ -2296,7 +2252,6 @@ struct bad_write {
 	const char *val;
 	int len;		/* 0: strlen */
 	int err;		/* 0: must succeed and leave the state as it was */
-	int note;		/* -1, or a NOTE_* the kernel may follow instead */
 };
 
 TEST(cgroup_bad_writes_table)
@@ -2304,26 +2259,26 @@ TEST(cgroup_bad_writes_table)
 	static char big[MAXW], bigws[4097];
 	char own[32], ws_own[48], zeros[48], plus[32];
 	const struct bad_write tab[] = {
-		{ "", 0, EINVAL, NOTE_EMPTY_WRITE }, { " ", 0, EINVAL, -1 },
-		{ "\n", 0, EINVAL, -1 }, { "\t\v\f\r", 0, EINVAL, -1 },
-		{ "garbage", 0, EINVAL, -1 }, { "NEW", 0, EINVAL, -1 },
-		{ "None", 0, EINVAL, -1 }, { "nonee", 0, EINVAL, -1 },
-		{ "-1", 0, EINVAL, -1 }, { "-5", 0, EINVAL, -1 }, { "-0", 0, EINVAL, -1 },
-		{ "0x5", 0, EINVAL, -1 }, { "5abc", 0, EINVAL, -1 }, { "1e3", 0, EINVAL, -1 },
-		{ "5.0", 0, EINVAL, -1 }, { "1 2", 0, EINVAL, -1 },
-		{ "new new", 0, EINVAL, -1 }, { "new\nnone", 0, EINVAL, -1 },
-		{ "1048576", 0, EINVAL, -1 }, { "4294967295", 0, EINVAL, -1 },
-		{ "4294967296", 0, EINVAL, -1 }, { "18446744073709551615", 0, EINVAL, -1 },
-		{ "99999999999999999999999", 0, EINVAL, -1 },
-		{ "1048575", 0, EINVAL, -1 },	/* an id no domain has */
-		{ "\xff\xfe", 0, EINVAL, -1 }, { "n\xc3\xa9w", 0, EINVAL, -1 },
-		{ "ne", 0, EINVAL, -1 }, { "w", 0, EINVAL, -1 }, { "+", 0, EINVAL, -1 },
-		{ big, MAXW, EINVAL, NOTE_BIG },
-		{ "new\0junk", 8, EINVAL, NOTE_NUL }, { "none\0", 5, EINVAL, NOTE_NUL },
-		{ plus, 0, EINVAL, NOTE_PLUS },
+		{ "", 0, 0 }, { " ", 0, EINVAL },
+		{ "\n", 0, EINVAL }, { "\t\v\f\r", 0, EINVAL },
+		{ "garbage", 0, EINVAL }, { "NEW", 0, EINVAL },
+		{ "None", 0, EINVAL }, { "nonee", 0, EINVAL },
+		{ "-1", 0, EINVAL }, { "-5", 0, EINVAL }, { "-0", 0, EINVAL },
+		{ "0x5", 0, EINVAL }, { "5abc", 0, EINVAL }, { "1e3", 0, EINVAL },
+		{ "5.0", 0, EINVAL }, { "1 2", 0, EINVAL },
+		{ "new new", 0, EINVAL }, { "new\nnone", 0, EINVAL },
+		{ "1048576", 0, EINVAL }, { "4294967295", 0, EINVAL },
+		{ "4294967296", 0, EINVAL }, { "18446744073709551615", 0, EINVAL },
+		{ "99999999999999999999999", 0, EINVAL },
+		{ "1048575", 0, EINVAL },	/* an id no domain has */
+		{ "\xff\xfe", 0, EINVAL }, { "n\xc3\xa9w", 0, EINVAL },
+		{ "ne", 0, EINVAL }, { "w", 0, EINVAL }, { "+", 0, EINVAL },
+		{ big, MAXW, E2BIG },
+		{ "new\0junk", 8, EINVAL }, { "none\0", 5, EINVAL },
+		{ plus, 0, 0 },
 		/* white space is trimmed: the group's own id again changes nothing */
-		{ ws_own, 0, 0, -1 }, { zeros, 0, 0, -1 }, { own, 0, 0, -1 },
-		{ bigws, 4096, 0, NOTE_BIG },
+		{ ws_own, 0, 0 }, { zeros, 0, 0 }, { own, 0, 0 },
+		{ bigws, 4096, 0 },
 	};
 	char before[64], after[64], path[128];
 	struct dlist d0, d1;
@@ -2375,13 +2330,6 @@ TEST(cgroup_bad_writes_table)
 		dlist_settle(&d0, 1.0);
 		read_dlist(&d1);
 		if (strcmp(before, after) || !dlist_equal(&d0, &d1) || status_domain(kid) != id) {
-			/* the defensible kernel readings may act, on a copy of the state */
-			if (tab[i].note >= 0 && r >= 0) {
-				note(tab[i].note);
-				say("# '%s' (%d bytes): accepted, group now '%s'\n", show, len, after);
-				put(CG "/cdq/cpu.core_domain", own);
-				continue;
-			}
 			fails++;
 			say("# '%s' (%d bytes): state changed: '%s' -> '%s', task in %ld\n",
 			    show, len, before, after, status_domain(kid));
@@ -2389,12 +2337,6 @@ TEST(cgroup_bad_writes_table)
 			continue;
 		}
 		if (tab[i].err == 0 ? r == len : (r < 0 && e == tab[i].err)) {
-			say("# %-22s (%4d bytes) %s, nothing changed\n", show, len,
-			    r < 0 ? ename(e) : "accepted");
-			continue;
-		}
-		if (tab[i].note >= 0 && ((r >= 0 && tab[i].err) || (r < 0 && e != tab[i].err))) {
-			note(tab[i].note);
 			say("# %-22s (%4d bytes) %s, nothing changed\n", show, len,
 			    r < 0 ? ename(e) : "accepted");
 			continue;
