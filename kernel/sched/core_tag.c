@@ -564,6 +564,26 @@ struct task_struct *core_domain_arbitrate(struct rq *rq, struct task_struct *nex
 		cd_reserve(core, cpu, d, rank);
 		allowed = cd_allowed(core, cpu, d);
 	}
+	/*
+	 * @next must wait, and EEVDF keeps picking it (its vruntime does not
+	 * advance while it waits): the other fair tasks queued here wait
+	 * behind it.  A host kernel thread among them that outranks what is
+	 * in the way takes the core instead (ksoftirqd and kworkers waited
+	 * seconds behind a task of a domain that could not get the core).
+	 */
+	if (!allowed && !takeover && d != 0) {
+		struct task_struct *k = cd_find_for(rq, 0, cpu);
+
+		if (k && cd_task_rank(k) > cd_conflict_rank(core, cpu, 0)) {
+			next = k;
+			d = 0;
+			rank = cd_task_rank(k);
+			rq->dl_server = NULL;
+			takeover = true;
+			cd_reserve(core, cpu, d, rank);
+			allowed = cd_allowed(core, cpu, d);
+		}
+	}
 	if (allowed) {
 		cd_claim(core, cc, cpu, d, rank, next != rq->curr);
 		if (cc->want != CD_NONE) {
