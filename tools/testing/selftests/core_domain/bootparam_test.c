@@ -20,6 +20,7 @@
 #include <linux/prctl.h>
 
 #include "../kselftest_harness.h"
+#include "cd_util.h"
 
 #define SYSDIR	"/sys/kernel/core_domain/"
 #define CG	"/sys/fs/cgroup"
@@ -55,27 +56,14 @@ static int valid(const char *v)
 /* Count boot log lines containing @needle. */
 static int log_count(const char *needle)
 {
-	char rec[8192];
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK), n = 0;
-	ssize_t r;
+	int fd = cd_kmsg_open(0), n = 0;
+	char rec[8192], *msg;
 
 	if (fd < 0)
 		return -1;
-	for (;;) {
-		char *msg;
-
-		r = read(fd, rec, sizeof(rec) - 1);
-		if (r < 0 && errno == EPIPE)
-			continue;
-		if (r <= 0)
-			break;
-		rec[r] = 0;
-		msg = strchr(rec, ';');
-		msg = msg ? msg + 1 : rec;
-		msg[strcspn(msg, "\n")] = 0;
+	while ((msg = cd_kmsg_next(fd, rec, sizeof(rec))))
 		if (strstr(msg, needle))
 			n++;
-	}
 	close(fd);
 	return n;
 }

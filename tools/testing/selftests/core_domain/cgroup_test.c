@@ -36,6 +36,7 @@
 #include <linux/sched.h>
 
 #include "../kselftest_harness.h"
+#include "cd_util.h"
 #include "cd_timeline.h"
 
 #define CG		"/sys/fs/cgroup"
@@ -56,31 +57,6 @@ static char *path(const char *fmt, ...)
 	vsnprintf(buf[i], sizeof(buf[i]), fmt, ap);
 	va_end(ap);
 	return buf[i];
-}
-
-/* Write @val in one write(); 0 or -errno. */
-static int put(const char *file, const char *val)
-{
-	int fd = open(file, O_WRONLY | O_TRUNC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return n;
-}
-
-static int putf(const char *file, const char *fmt, ...)
-{
-	char val[64];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(val, sizeof(val), fmt, ap);
-	va_end(ap);
-	return put(file, val);
 }
 
 /* First line of @file, newline stripped, "" on error. */

@@ -57,6 +57,7 @@
 #include <linux/sched.h>
 
 #include "../kselftest_harness.h"
+#include "cd_util.h"
 
 #define CG		"/sys/fs/cgroup"
 #define CDDBG		"/sys/kernel/debug/core_domain/"
@@ -75,56 +76,6 @@ static long env_long(const char *name, long def)
 	const char *v = getenv(name);
 
 	return v && *v ? atol(v) : def;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static void say(const char *fmt, ...)
-{
-	char buf[2048];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n > (int)sizeof(buf) - 1)
-		n = sizeof(buf) - 1;
-	if (write(1, buf, n) < 0)
-		;
-}
-
-static int put(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return n;
-}
-
-static char *get(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-
-	buf[0] = 0;
-	if (f) {
-		if (!fgets(buf, len, f))
-			buf[0] = 0;
-		fclose(f);
-	}
-	buf[strcspn(buf, "\n")] = 0;
-	return buf;
 }
 
 static uint64_t rng;
@@ -180,62 +131,6 @@ static long futex(volatile int *uaddr, int op, int val, long timeout_ns)
 	return syscall(SYS_futex, uaddr, op, val, timeout_ns ? &ts : NULL, NULL, 0);
 }
 
-static const char * const splat_words[] = {
-	"Kernel panic", "Oops", "BUG:", "WARNING:", "general protection fault",
-	"possible recursive locking", "possible circular locking",
-	"inconsistent lock state", "DEBUG_LOCKS_WARN_ON", "suspicious RCU usage",
-	"KASAN:", "KCSAN:", "UBSAN:", "detected stalls", "watchdog: BUG",
-	"sleeping function called from invalid context",
-	"core_domain: isolation violated", "blocked for more than",
-};
-
-static int kmsg_open(void)
-{
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
-
-	if (fd >= 0)
-		lseek(fd, 0, SEEK_END);
-	return fd;
-}
-
-static long kmsg_scan(int fd)
-{
-	char rec[8192];
-	long n = 0;
-	ssize_t r;
-	unsigned int i;
-
-	if (fd < 0)
-		return 0;
-	for (;;) {
-		char *msg;
-
-		r = read(fd, rec, sizeof(rec) - 1);
-		if (r < 0 && errno == EPIPE)
-			continue;
-		if (r <= 0)
-			break;
-		rec[r] = 0;
-		msg = strchr(rec, ';');
-		msg = msg ? msg + 1 : rec;
-		msg[strcspn(msg, "\n")] = 0;
-		for (i = 0; i < ARRAY_SIZE(splat_words); i++)
-			if (strstr(msg, splat_words[i])) {
-				if (n++ < 10)
-					say("# kernel: %s\n", msg);
-				break;
-			}
-	}
-	return n;
-}
-
-static long tainted(void)
-{
-	char buf[64];
-
-	return atol(get("/proc/sys/kernel/tainted", buf, sizeof(buf)));
-}
-
 static int cgroup_setup(void)
 {
 	int i;
@@ -286,49 +181,16 @@ static void rmcg(const char *rel)
 	}
 }
 
-/* debugfs core_domain/domains */
-struct dlist {
-	int n;
-	long id[2048], refs[2048], parent[2048];
-};
+/* debugfs core_domain/domains: struct cd_domains (cd_util.h) */
 
-static int read_dlist(struct dlist *l)
-{
-	char line[128];
-	long i, r, p;
-	FILE *f = fopen(CDDBG "domains", "r");
-
-	l->n = 0;
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%ld %ld %ld", &i, &r, &p) == 3 && l->n < 2048) {
-			l->id[l->n] = i;
-			l->refs[l->n] = r;
-			l->parent[l->n++] = p;
-		}
-	fclose(f);
-	return 0;
-}
-
-static int dlist_find(struct dlist *l, long id)
-{
-	int i;
-
-	for (i = 0; i < l->n; i++)
-		if (l->id[i] == id)
-			return i;
-	return -1;
-}
-
-static int dlist_equal(struct dlist *a, struct dlist *b)
+static int dlist_equal(struct cd_domains *a, struct cd_domains *b)
 {
 	int i, j;
 
 	if (a->n != b->n)
 		return 0;
 	for (i = 0; i < a->n; i++) {
-		j = dlist_find(b, a->id[i]);
+		j = cd_domains_find(b, a->id[i]);
 		if (j < 0 || b->refs[j] != a->refs[i] || b->parent[j] != a->parent[i])
 			return 0;
 	}
@@ -336,17 +198,17 @@ static int dlist_equal(struct dlist *a, struct dlist *b)
 }
 
 /* Wait up to @secs for the domains to be @want again (deaths are lazy). */
-static int dlist_settle(struct dlist *want, double secs)
+static int dlist_settle(struct cd_domains *want, double secs)
 {
-	double end = now_s() + secs;
-	struct dlist cur;
+	double end = cd_now_s() + secs;
+	struct cd_domains cur;
 
 	do {
-		read_dlist(&cur);
+		cd_read_domains(&cur);
 		if (dlist_equal(want, &cur))
 			return 0;
 		usleep(20000);
-	} while (now_s() < end);
+	} while (cd_now_s() < end);
 	return -1;
 }
 
@@ -493,9 +355,9 @@ static void dump_file(const char *title, const char *path, int maxlines)
 	FILE *f = fopen(path, "r");
 	int n = 0;
 
-	say("# --- %s (%s)\n", title, path);
+	cd_say("# --- %s (%s)\n", title, path);
 	while (f && fgets(line, sizeof(line), f) && n++ < maxlines)
-		say("#   %s", line);
+		cd_say("#   %s", line);
 	if (f)
 		fclose(f);
 }
@@ -523,7 +385,7 @@ static int run_slot(int si)
 {
 	struct slot *s = &shm->s[si];
 	int seq = s->seq_cmd + 1;
-	double t0 = now_s(), end = t0 + 20;
+	double t0 = cd_now_s(), end = t0 + 20;
 	int ret = 0;
 
 	__sync_synchronize();
@@ -535,18 +397,18 @@ static int run_slot(int si)
 		if (d == seq)
 			break;
 		futex(&s->seq_done, FUTEX_WAIT, d, 50000000L);
-		if (now_s() > end) {
-			say("# puppet thread %d has not answered for 20 s\n", s->tid);
+		if (cd_now_s() > end) {
+			cd_say("# puppet thread %d has not answered for 20 s\n", s->tid);
 			dump_stuck(s->tid);
 			sleep(5);
-			say("# 5 s later: done %d, want %d\n", s->seq_done, seq);
+			cd_say("# 5 s later: done %d, want %d\n", s->seq_done, seq);
 			dump_stuck(s->tid);
 			ret = -1;
 			break;
 		}
 	}
 	__sync_synchronize();
-	slot_time += now_s() - t0;
+	slot_time += cd_now_s() - t0;
 	return ret;
 }
 
@@ -596,7 +458,7 @@ struct mdom {
 static struct mproc proc[MAXP];
 static struct mdom mdom[512];
 static int nmdom;
-static struct dlist baseline;		/* domains that are not ours */
+static struct cd_domains baseline;		/* domains that are not ours */
 static long max_id = ID_MAX;
 static pid_t dead_tids[64];
 static long dead_ids[64];
@@ -614,7 +476,7 @@ static struct mdom *md(long id)
 
 static int baseline_has(long id)
 {
-	return dlist_find(&baseline, id) >= 0;
+	return cd_domains_find(&baseline, id) >= 0;
 }
 
 static int live(long id)
@@ -629,7 +491,7 @@ static long dparent(long id)
 
 	if (d)
 		return d->parent;
-	i = dlist_find(&baseline, id);
+	i = cd_domains_find(&baseline, id);
 	return i >= 0 ? baseline.parent[i] : 0;
 }
 
@@ -704,13 +566,13 @@ static void model_gc(void)
 }
 
 /* The debugfs list the model expects: baseline plus ours. */
-static void model_dlist(struct dlist *l)
+static void model_dlist(struct cd_domains *l)
 {
 	int i;
 
 	*l = baseline;
 	for (i = 0; i < nmdom && l->n < 2048; i++) {
-		int j = dlist_find(l, mdom[i].id);
+		int j = cd_domains_find(l, mdom[i].id);
 
 		if (j < 0)
 			j = l->n++;
@@ -773,9 +635,9 @@ static void dump_log(void)
 {
 	int i, from = fz->nlog > 48 ? fz->nlog - 48 : 0;
 
-	say("# the operations that led here (seed %llu):\n", (unsigned long long)env_long("CD_FUZZ_SEED_USED", 0));
+	cd_say("# the operations that led here (seed %llu):\n", (unsigned long long)env_long("CD_FUZZ_SEED_USED", 0));
 	for (i = from; i < fz->nlog; i++)
-		say("#   %s\n", fz->log[i % 48]);
+		cd_say("#   %s\n", fz->log[i % 48]);
 }
 
 static void mismatch(const char *fmt, ...)
@@ -786,7 +648,7 @@ static void mismatch(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	say("# MISMATCH in op %ld (%s): %s\n", fz->ops, fz->cur, buf);
+	cd_say("# MISMATCH in op %ld (%s): %s\n", fz->ops, fz->cur, buf);
 	if (fz->mismatches++ < 3)
 		dump_log();
 }
@@ -831,7 +693,7 @@ static void check_state(void)
 {
 	int k, t, n;
 	char p[256], buf[64], want[64];
-	double t0 = now_s();
+	double t0 = cd_now_s();
 
 	for (k = 0; k < MAXP; k++)
 		for (t = 0; t < 2 && proc[k].alive; t++) {
@@ -845,7 +707,7 @@ static void check_state(void)
 		long d = imposed(n);
 
 		snprintf(p, sizeof(p), CG "/%s/cpu.core_domain", node[n].path);
-		get(p, buf, sizeof(buf));
+		cd_read_line(p, buf, sizeof(buf));
 		if (!d)
 			snprintf(want, sizeof(want), "0 none");
 		else
@@ -853,25 +715,25 @@ static void check_state(void)
 		if (strcmp(buf, want))
 			mismatch("%s reads '%s', model '%s'", node[n].path, buf, want);
 	}
-	fz->t_check += now_s() - t0;
+	fz->t_check += cd_now_s() - t0;
 }
 
 /* debugfs domains, references and parents match the model. */
 static void sync_domains(void)
 {
-	struct dlist want, cur;
-	double t0 = now_s();
+	struct cd_domains want, cur;
+	double t0 = cd_now_s();
 	int i, j;
 
 	model_gc();
 	model_dlist(&want);
 	i = dlist_settle(&want, 3.0);
-	fz->t_sync += now_s() - t0;
+	fz->t_sync += cd_now_s() - t0;
 	if (!i)
 		return;
-	read_dlist(&cur);
+	cd_read_domains(&cur);
 	for (i = 0; i < want.n; i++) {
-		j = dlist_find(&cur, want.id[i]);
+		j = cd_domains_find(&cur, want.id[i]);
 		if (j < 0)
 			mismatch("domain %ld missing (model: refs %ld parent %ld)",
 				 want.id[i], want.refs[i], want.parent[i]);
@@ -881,7 +743,7 @@ static void sync_domains(void)
 				 want.parent[i]);
 	}
 	for (j = 0; j < cur.n; j++)
-		if (dlist_find(&want, cur.id[j]) < 0)
+		if (cd_domains_find(&want, cur.id[j]) < 0)
 			mismatch("domain %ld (refs %ld parent %ld) is not in the model: leaked",
 				 cur.id[j], cur.refs[j], cur.parent[j]);
 }
@@ -898,10 +760,10 @@ static void reap_orphans(void)
 
 static int wait_ready(int k)
 {
-	double end = now_s() + 20;
+	double end = cd_now_s() + 20;
 
 	while (!shm->s[2 * k].tid || !shm->s[2 * k + 1].tid) {
-		if (now_s() > end)
+		if (cd_now_s() > end)
 			return -1;
 		usleep(200);
 	}
@@ -1027,10 +889,10 @@ static int gone(pid_t pid)
 
 static void kill_puppet(int k)
 {
-	double end = now_s() + 10;
+	double end = cd_now_s() + 10;
 
 	kill(proc[k].pid, SIGKILL);
-	while (!gone(proc[k].pid) && now_s() < end) {
+	while (!gone(proc[k].pid) && cd_now_s() < end) {
 		reap_orphans();
 		usleep(1000);
 	}
@@ -1854,14 +1716,14 @@ static int groups_setup(void)
 
 static void wait_quiet_domains(void)
 {
-	struct dlist a, b;
+	struct cd_domains a, b;
 	int i;
 
 	/* earlier tests' domains die lazily: wait until the list is stable */
-	read_dlist(&a);
+	cd_read_domains(&a);
 	for (i = 0; i < 50; i++) {
 		usleep(100000);
-		read_dlist(&b);
+		cd_read_domains(&b);
 		if (dlist_equal(&a, &b))
 			break;
 		a = b;
@@ -1884,7 +1746,7 @@ static int active(void)
 {
 	char buf[16];
 
-	return !strcmp(get("/sys/kernel/core_domain/active", buf, sizeof(buf)), "1");
+	return !strcmp(cd_read_line("/sys/kernel/core_domain/active", buf, sizeof(buf)), "1");
 }
 
 static void open_shm(void)
@@ -1941,11 +1803,11 @@ TEST_F_TIMEOUT(fuzzer, random_calls, fuzz_timeout())
 	if (!active())
 		SKIP(return, "core domains are not enforced on this boot");
 	if (!seed)
-		seed = (uint64_t)(now_s() * 1e6) ^ getpid();
+		seed = (uint64_t)(cd_now_s() * 1e6) ^ getpid();
 	rng = seed;
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)seed);
 	setenv("CD_FUZZ_SEED_USED", buf, 1);
-	say("# fuzz seed %llu (CD_FUZZ_SEED=%llu to repeat), %ld s%s\n",
+	cd_say("# fuzz seed %llu (CD_FUZZ_SEED=%llu to repeat), %ld s%s\n",
 	    (unsigned long long)seed, (unsigned long long)seed, seconds,
 	    max_ops ? " or the op cap" : "");
 	fz = &f;
@@ -1960,17 +1822,17 @@ TEST_F_TIMEOUT(fuzzer, random_calls, fuzz_timeout())
 	ASSERT_EQ(0, groups_setup());
 	open_shm();
 	wait_quiet_domains();
-	kfd = kmsg_open();
-	taint0 = tainted();
+	kfd = cd_kmsg_open(1);
+	taint0 = cd_tainted();
 
 	for (i = 0; i < 8; i++)
 		ASSERT_EQ(0, spawn_puppet(i, first[i], where[i], where[i] != N_ROOT && (i & 1)));
 	check_state();
 	sync_domains();
 
-	end = now_s() + seconds;
-	last_progress = now_s();
-	while (now_s() < end && (!max_ops || f.ops < max_ops) && f.mismatches < 5) {
+	end = cd_now_s() + seconds;
+	last_progress = cd_now_s();
+	while (cd_now_s() < end && (!max_ops || f.ops < max_ops) && f.mismatches < 5) {
 		unsigned int r = rnd_below(1000);
 
 		f.ops++;
@@ -1995,13 +1857,13 @@ TEST_F_TIMEOUT(fuzzer, random_calls, fuzz_timeout())
 		else
 			op_spawn();
 		if (verbose)
-			say("# %s\n", f.cur);
+			cd_say("# %s\n", f.cur);
 		check_state();
 		if (f.ops % 16 == 0)
 			sync_domains();
-		if (now_s() - last_progress >= env_long("CD_PROGRESS_SECONDS", 30)) {
-			last_progress = now_s();
-			say("# progress fuzz: %ld ops, %ld mismatches, %ld live domains of ours\n",
+		if (cd_now_s() - last_progress >= env_long("CD_PROGRESS_SECONDS", 30)) {
+			last_progress = cd_now_s();
+			cd_say("# progress fuzz: %ld ops, %ld mismatches, %ld live domains of ours\n",
 			    f.ops, f.mismatches, (long)nmdom);
 		}
 	}
@@ -2012,13 +1874,13 @@ TEST_F_TIMEOUT(fuzzer, random_calls, fuzz_timeout())
 	sync_domains();
 	rmcg("cdz");
 	usleep(200000);
-	warnings = kmsg_scan(kfd);
-	if ((tainted() & ~taint0) & ((1 << 9) | (1 << 7) | (1 << 5)) && !warnings)
+	warnings = cd_kmsg_scan(kfd);
+	if ((cd_tainted() & ~taint0) & ((1 << 9) | (1 << 7) | (1 << 5)) && !warnings)
 		warnings = 1;
 	close(kfd);
-	say("# fuzz time: %.1f s in puppets' calls, %.1f s checking threads and files, %.1f s comparing debugfs\n",
+	cd_say("# fuzz time: %.1f s in puppets' calls, %.1f s checking threads and files, %.1f s comparing debugfs\n",
 	    slot_time, f.t_check, f.t_sync);
-	say("# REPORT area=fuzz seed=%llu ops=%ld set=%ld get=%ld write=%ld migrate=%ld fork=%ld kill=%ld spawn=%ld max_id=%ld unknown=%ld succeeded=%ld refused=%ld mismatches=%ld warnings=%ld\n",
+	cd_say("# REPORT area=fuzz seed=%llu ops=%ld set=%ld get=%ld write=%ld migrate=%ld fork=%ld kill=%ld spawn=%ld max_id=%ld unknown=%ld succeeded=%ld refused=%ld mismatches=%ld warnings=%ld\n",
 	    (unsigned long long)seed, f.ops, f.nset, f.nget, f.nwrite, f.nmig, f.nfork,
 	    f.nkill, f.nspawn, f.nmax, f.nraw, f.ok, f.bad, f.mismatches, warnings);
 	EXPECT_EQ(0, f.mismatches) TH_LOG("the kernel disagreed with the model: seed %llu",
@@ -2087,13 +1949,13 @@ static const struct bad_call bad_calls_user[] = {
 };
 
 struct snapshot {
-	struct dlist d;
+	struct cd_domains d;
 	long self, target;
 };
 
 static void snap(struct snapshot *s, pid_t target)
 {
-	read_dlist(&s->d);
+	cd_read_domains(&s->d);
 	s->self = prctl(PR_GET_CORE_DOMAIN, 0, 0, 0, 0);
 	s->target = status_domain(target);
 }
@@ -2123,16 +1985,16 @@ static int run_table(const struct bad_call *tab, int n, pid_t target, long own, 
 		snap(&after, target);
 		if (r != -1 || e != tab[i].err) {
 			fails++;
-			say("# %s: got %ld (%s), want %s\n", tab[i].what, r,
+			cd_say("# %s: got %ld (%s), want %s\n", tab[i].what, r,
 			    r < 0 ? ename(e) : "ok", ename(tab[i].err));
 		} else if (!dlist_equal(&before.d, &after.d) || before.self != after.self ||
 			   before.target != after.target) {
 			fails++;
-			say("# %s: refused, but the state changed (domains %d -> %d, self %ld -> %ld, target %ld -> %ld)\n",
+			cd_say("# %s: refused, but the state changed (domains %d -> %d, self %ld -> %ld, target %ld -> %ld)\n",
 			    tab[i].what, before.d.n, after.d.n, before.self, after.self,
 			    before.target, after.target);
 		} else if (!quiet) {
-			say("# %-32s %s, nothing changed\n", tab[i].what, ename(e));
+			cd_say("# %-32s %s, nothing changed\n", tab[i].what, ename(e));
 		}
 	}
 	return fails;
@@ -2154,7 +2016,7 @@ static pid_t hold_child(uid_t uid)
 
 TEST(invalid_arguments_table)
 {
-	struct dlist all_before;
+	struct cd_domains all_before;
 	pid_t target, child;
 	long own, r;
 	int st;
@@ -2171,7 +2033,7 @@ TEST(invalid_arguments_table)
 
 	/* ENOSPC: every id up to a lowered max_id in use; nothing changes. */
 	{
-		struct dlist before, after;
+		struct cd_domains before, after;
 		pid_t holder[40];
 		int nh = 0, full = 0, i;
 
@@ -2193,15 +2055,15 @@ TEST(invalid_arguments_table)
 			char v[64];
 
 			EXPECT_EQ(0, run_table(enospc, ARRAY_SIZE(enospc), target, own, 0));
-			read_dlist(&before);
-			get(CG "/cgroup.procs", v, sizeof(v));
+			cd_read_domains(&before);
+			cd_read_line(CG "/cgroup.procs", v, sizeof(v));
 			if (!cgroup_setup() && !mkdir(CG "/cdq3", 0755)) {
 				EXPECT_EQ(-ENOSPC, put(CG "/cdq3/cpu.core_domain", "new"));
-				EXPECT_STREQ("0 none", get(CG "/cdq3/cpu.core_domain", v, sizeof(v)));
+				EXPECT_STREQ("0 none", cd_read_line(CG "/cdq3/cpu.core_domain", v, sizeof(v)));
 				rmdir(CG "/cdq3");
-				say("# cpu.core_domain 'new', ids exhausted ENOSPC, nothing changed\n");
+				cd_say("# cpu.core_domain 'new', ids exhausted ENOSPC, nothing changed\n");
 			}
-			read_dlist(&after);
+			cd_read_domains(&after);
 			EXPECT_TRUE(dlist_equal(&before, &after));
 		}
 		put(CDDBG "max_id", "1048575");
@@ -2224,7 +2086,7 @@ TEST(invalid_arguments_table)
 
 	/* As an unprivileged user: the same table, and what it may not do. */
 	usleep(200000);
-	read_dlist(&all_before);
+	cd_read_domains(&all_before);
 	child = fork();
 	if (child == 0) {
 		long mine;
@@ -2281,7 +2143,7 @@ TEST(cgroup_bad_writes_table)
 		{ bigws, 4096, 0 },
 	};
 	char before[64], after[64], path[128];
-	struct dlist d0, d1;
+	struct cd_domains d0, d1;
 	pid_t kid, kid2;
 	long id;
 	unsigned int i;
@@ -2293,7 +2155,7 @@ TEST(cgroup_bad_writes_table)
 	rmcg("cdq");
 	ASSERT_EQ(0, mkdir(CG "/cdq", 0755));
 	ASSERT_EQ(0, put(CG "/cdq/cpu.core_domain", "new"));
-	id = atol(get(CG "/cdq/cpu.core_domain", before, sizeof(before)));
+	id = atol(cd_read_line(CG "/cdq/cpu.core_domain", before, sizeof(before)));
 	ASSERT_LT(0, id);
 	kid = hold_child(0);
 	snprintf(path, sizeof(path), "%d", kid);
@@ -2319,30 +2181,30 @@ TEST(cgroup_bad_writes_table)
 		for (k = 0; show[k]; k++)
 			if ((unsigned char)show[k] < 32 || (unsigned char)show[k] > 126)
 				show[k] = '.';
-		get(CG "/cdq/cpu.core_domain", before, sizeof(before));
-		read_dlist(&d0);
+		cd_read_line(CG "/cdq/cpu.core_domain", before, sizeof(before));
+		cd_read_domains(&d0);
 		fd = open(CG "/cdq/cpu.core_domain", O_WRONLY);
 		ASSERT_LE(0, fd);
 		r = write(fd, tab[i].val, len);
 		e = r < 0 ? errno : 0;
 		close(fd);
-		get(CG "/cdq/cpu.core_domain", after, sizeof(after));
+		cd_read_line(CG "/cdq/cpu.core_domain", after, sizeof(after));
 		dlist_settle(&d0, 1.0);
-		read_dlist(&d1);
+		cd_read_domains(&d1);
 		if (strcmp(before, after) || !dlist_equal(&d0, &d1) || status_domain(kid) != id) {
 			fails++;
-			say("# '%s' (%d bytes): state changed: '%s' -> '%s', task in %ld\n",
+			cd_say("# '%s' (%d bytes): state changed: '%s' -> '%s', task in %ld\n",
 			    show, len, before, after, status_domain(kid));
 			put(CG "/cdq/cpu.core_domain", own);
 			continue;
 		}
 		if (tab[i].err == 0 ? r == len : (r < 0 && e == tab[i].err)) {
-			say("# %-22s (%4d bytes) %s, nothing changed\n", show, len,
+			cd_say("# %-22s (%4d bytes) %s, nothing changed\n", show, len,
 			    r < 0 ? ename(e) : "accepted");
 			continue;
 		}
 		fails++;
-		say("# '%s' (%d bytes): got %s, want %s\n", show, len,
+		cd_say("# '%s' (%d bytes): got %s, want %s\n", show, len,
 		    r < 0 ? ename(e) : "success", tab[i].err ? ename(tab[i].err) : "success");
 	}
 
@@ -2350,13 +2212,13 @@ TEST(cgroup_bad_writes_table)
 	{
 		int fd = open(CG "/cdq/cpu.core_domain", O_WRONLY);
 
-		get(CG "/cdq/cpu.core_domain", before, sizeof(before));
+		cd_read_line(CG "/cdq/cpu.core_domain", before, sizeof(before));
 		EXPECT_EQ(-1, write(fd, "ne", 2));
 		EXPECT_EQ(EINVAL, errno);
 		EXPECT_EQ(-1, write(fd, "w", 1));
 		EXPECT_EQ(EINVAL, errno);
 		close(fd);
-		EXPECT_STREQ(before, get(CG "/cdq/cpu.core_domain", after, sizeof(after)));
+		EXPECT_STREQ(before, cd_read_line(CG "/cdq/cpu.core_domain", after, sizeof(after)));
 	}
 
 	/* Without the right: EACCES (mode), EPERM (delegated, but host/foreign). */
@@ -2392,10 +2254,10 @@ TEST(cgroup_bad_writes_table)
 				bad |= 4;
 			_exit(bad);
 		}
-		get(CG "/cdq2/cpu.core_domain", before, sizeof(before));
+		cd_read_line(CG "/cdq2/cpu.core_domain", before, sizeof(before));
 		waitpid(c, &st, 0);
 		EXPECT_EQ(0, WEXITSTATUS(st)) TH_LOG("delegated writes: mask %d", WEXITSTATUS(st));
-		EXPECT_STREQ(before, get(CG "/cdq2/cpu.core_domain", after, sizeof(after)));
+		EXPECT_STREQ(before, cd_read_line(CG "/cdq2/cpu.core_domain", after, sizeof(after)));
 		rmdir(CG "/cdq2");
 	}
 

@@ -71,6 +71,7 @@
 #include <linux/sched/types.h>
 
 #include "../kselftest_harness.h"
+#include "cd_util.h"
 #include "cd_timeline.h"
 
 #ifndef SCHED_DEADLINE
@@ -108,70 +109,6 @@ static unsigned int area_timeout(void)
 	return 300 + 4 * stress_seconds();
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* Print without stdio buffers: safe across fork and from any thread. */
-static void say(const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n > (int)sizeof(buf) - 1)
-		n = sizeof(buf) - 1;
-	if (write(1, buf, n) < 0)
-		;
-}
-
-/* Write @val in one write(); 0 or -errno. */
-static int put(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return n;
-}
-
-static int putf(const char *path, const char *fmt, ...)
-{
-	char val[128];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(val, sizeof(val), fmt, ap);
-	va_end(ap);
-	return put(path, val);
-}
-
-/* First line of @path without its newline; "" on error. */
-static char *get(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-
-	buf[0] = 0;
-	if (f) {
-		if (!fgets(buf, len, f))
-			buf[0] = 0;
-		fclose(f);
-	}
-	buf[strcspn(buf, "\n")] = 0;
-	return buf;
-}
-
 static __thread uint64_t rng;
 
 static void rnd_seed(uint64_t s)
@@ -182,7 +119,7 @@ static void rnd_seed(uint64_t s)
 static uint64_t rnd(void)
 {
 	if (!rng)
-		rnd_seed(((uint64_t)getpid() << 32) ^ (uint64_t)(now_s() * 1e9));
+		rnd_seed(((uint64_t)getpid() << 32) ^ (uint64_t)(cd_now_s() * 1e9));
 	rng ^= rng >> 12;
 	rng ^= rng << 25;
 	rng ^= rng >> 27;
@@ -196,10 +133,10 @@ static unsigned int rnd_below(unsigned int n)
 
 static void busy_us(long us)
 {
-	double end = now_s() + us * 1e-6;
+	double end = cd_now_s() + us * 1e-6;
 	volatile int i;
 
-	while (now_s() < end)
+	while (cd_now_s() < end)
 		for (i = 0; i < 200; i++)
 			;
 }
@@ -306,7 +243,7 @@ static void fail_msg(const char *fmt, ...)
 	i = __sync_fetch_and_add(&sh->nmsg, 1);
 	if (i < 8)
 		memcpy(sh->msg[i], buf, sizeof(buf));
-	say("# ERROR: %s\n", buf);
+	cd_say("# ERROR: %s\n", buf);
 }
 
 static void count(int c)
@@ -346,7 +283,7 @@ static int descendants(pid_t root, pid_t *out, int max)
 		if (p <= 0)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/stat", p);
-		get(path, buf, sizeof(buf));
+		cd_read_line(path, buf, sizeof(buf));
 		rp = strrchr(buf, ')');
 		if (!rp || sscanf(rp, ") %c %d", &st, &pp) != 2)
 			continue;
@@ -417,7 +354,7 @@ static long cg_domain(const char *cg)
 {
 	char p[256], buf[64];
 
-	get(cgpath(p, sizeof(p), cg, "cpu.core_domain"), buf, sizeof(buf));
+	cd_read_line(cgpath(p, sizeof(p), cg, "cpu.core_domain"), buf, sizeof(buf));
 	return buf[0] ? atol(buf) : -1;
 }
 
@@ -486,41 +423,7 @@ static void rmcg(const char *cg)
 /* debugfs: domains and per-CPU arbitration counters                    */
 /* ------------------------------------------------------------------ */
 
-struct domains {
-	int n;
-	long id[4096], refs[4096], parent[4096];
-};
-
-static int read_domains(struct domains *ds)
-{
-	char line[128];
-	long i, r, p;
-	FILE *f = fopen(CDDBG "domains", "r");
-
-	ds->n = 0;
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%ld %ld %ld", &i, &r, &p) == 3 && ds->n < 4096) {
-			ds->id[ds->n] = i;
-			ds->refs[ds->n] = r;
-			ds->parent[ds->n++] = p;
-		}
-	fclose(f);
-	return 0;
-}
-
-static int domains_has(struct domains *ds, long id)
-{
-	int i;
-
-	for (i = 0; i < ds->n; i++)
-		if (ds->id[i] == id)
-			return 1;
-	return 0;
-}
-
-static long domains_parent(struct domains *ds, long id)
+static long domains_parent(struct cd_domains *ds, long id)
 {
 	int i;
 
@@ -530,25 +433,25 @@ static long domains_parent(struct domains *ds, long id)
 	return -1;
 }
 
-static int domains_same_ids(struct domains *a, struct domains *b)
+static int domains_same_ids(struct cd_domains *a, struct cd_domains *b)
 {
 	int i;
 
 	if (a->n != b->n)
 		return 0;
 	for (i = 0; i < a->n; i++)
-		if (!domains_has(b, a->id[i]))
+		if (cd_domains_find(b, a->id[i]) < 0)
 			return 0;
 	return 1;
 }
 
 /* Ids in @now that @base lacks. */
-static int domains_new(struct domains *base, struct domains *now, long *first)
+static int domains_new(struct cd_domains *base, struct cd_domains *now, long *first)
 {
 	int i, n = 0;
 
 	for (i = 0; i < now->n; i++)
-		if (!domains_has(base, now->id[i]) && !n++)
+		if (cd_domains_find(base, now->id[i]) < 0 && !n++)
 			*first = now->id[i];
 	return n;
 }
@@ -557,37 +460,37 @@ static int domains_new(struct domains *base, struct domains *now, long *first)
  * Wait (up to @secs) until no domain is alive that was not before the
  * area: everything the area created is gone again (no leaked reference).
  */
-static int domains_settle_to(struct domains *base, double secs, struct domains *now)
+static int domains_settle_to(struct cd_domains *base, double secs, struct cd_domains *now)
 {
-	double end = now_s() + secs;
+	double end = cd_now_s() + secs;
 	long first = 0;
 	int i, n;
 
 	do {
-		read_domains(now);
+		cd_read_domains(now);
 		if (!domains_new(base, now, &first))
 			return 0;
 		usleep(50000);
-	} while (now_s() < end);
+	} while (cd_now_s() < end);
 	n = domains_new(base, now, &first);
 	for (i = 0; i < now->n; i++)
-		if (!domains_has(base, now->id[i]))
-			say("# leaked: domain %ld refs %ld parent %ld\n", now->id[i],
+		if (cd_domains_find(base, now->id[i]) < 0)
+			cd_say("# leaked: domain %ld refs %ld parent %ld\n", now->id[i],
 			    now->refs[i], now->parent[i]);
 	return n;
 }
 
 /* Wait until the live domains stop changing (the last area's die lazily). */
-static void domains_quiet(struct domains *out)
+static void domains_quiet(struct cd_domains *out)
 {
-	struct domains *prev = malloc(sizeof(*prev));
+	struct cd_domains *prev = malloc(sizeof(*prev));
 	int i;
 
-	read_domains(out);
+	cd_read_domains(out);
 	for (i = 0; prev && i < 30; i++) {
 		*prev = *out;
 		usleep(100000);
-		read_domains(out);
+		cd_read_domains(out);
 		if (domains_same_ids(prev, out))
 			break;
 	}
@@ -625,7 +528,7 @@ static void take_snap(struct snap *s)
 	FILE *f;
 
 	memset(s, 0, sizeof(*s));
-	s->t = now_s();
+	s->t = cd_now_s();
 	s->online = sysconf(_SC_NPROCESSORS_ONLN);
 	f = fopen("/proc/stat", "r");
 	while (f && fgets(line, sizeof(line), f))
@@ -651,63 +554,6 @@ static void take_snap(struct snap *s)
 /* ------------------------------------------------------------------ */
 /* kernel log: splats as report.py sees them, and the taint flags       */
 /* ------------------------------------------------------------------ */
-
-static const char * const splat_words[] = {
-	"Kernel panic", "Oops", "BUG:", "WARNING:", "general protection fault",
-	"possible recursive locking", "possible circular locking",
-	"inconsistent lock state", "DEBUG_LOCKS_WARN_ON", "suspicious RCU usage",
-	"KASAN:", "KCSAN:", "UBSAN:", "detected stalls", "watchdog: BUG",
-	"sleeping function called from invalid context",
-	"core_domain: isolation violated", "blocked for more than",
-};
-
-static int kmsg_open(void)
-{
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
-
-	if (fd >= 0)
-		lseek(fd, 0, SEEK_END);
-	return fd;
-}
-
-/* Splat lines logged since the last call; prints the first few. */
-static long kmsg_scan(int fd)
-{
-	char rec[8192];
-	long n = 0;
-	ssize_t r;
-	unsigned int i;
-
-	if (fd < 0)
-		return 0;
-	for (;;) {
-		char *msg;
-
-		r = read(fd, rec, sizeof(rec) - 1);
-		if (r < 0 && errno == EPIPE)
-			continue;
-		if (r <= 0)
-			break;
-		rec[r] = 0;
-		msg = strchr(rec, ';');
-		msg = msg ? msg + 1 : rec;
-		msg[strcspn(msg, "\n")] = 0;
-		for (i = 0; i < ARRAY_SIZE(splat_words); i++)
-			if (strstr(msg, splat_words[i])) {
-				if (n++ < 10)
-					say("# kernel: %s\n", msg);
-				break;
-			}
-	}
-	return n;
-}
-
-static long tainted(void)
-{
-	char buf[64];
-
-	return atol(get("/proc/sys/kernel/tainted", buf, sizeof(buf)));
-}
 
 /* ------------------------------------------------------------------ */
 /* the trace reader: trace_pipe -> re-sort -> cd_timeline checker       */
@@ -806,7 +652,7 @@ static void tr_show(struct tracer *tr, const char *line)
 	if (tr->shown++ >= 2 || sscanf(strchr(line, '[') + 1, "%d", &cpu) != 1 ||
 	    cpu < 0 || cpu >= tr->tl->ncpu)
 		return;
-	say("# overlap %d, at: %s\n# what led to it (this core's switches, all moves and forks):\n",
+	cd_say("# overlap %d, at: %s\n# what led to it (this core's switches, all moves and forks):\n",
 	    tr->shown, line);
 	for (j = tr->nctx > CTX ? tr->nctx - CTX : 0; j < tr->nctx; j++) {
 		const char *l = tr->ctx[j % CTX];
@@ -820,7 +666,7 @@ static void tr_show(struct tracer *tr, const char *line)
 		if (keep) {
 			for (k = 0; l[k] == ' '; k++)
 				;
-			say("#   %s\n", l + k);
+			cd_say("#   %s\n", l + k);
 		}
 	}
 }
@@ -1003,7 +849,7 @@ struct area {
 	int kmsg;
 	long taint0, warnings;
 	double start, end, last_tick;
-	struct domains base;
+	struct cd_domains base;
 	char extra[400];
 };
 
@@ -1011,13 +857,13 @@ static struct area *cur_area;
 
 static void area_tick(struct area *a)
 {
-	double t = now_s();
+	double t = cd_now_s();
 
 	if (t - a->last_tick < env_long("CD_PROGRESS_SECONDS", 30))
 		return;
 	a->last_tick = t;
-	a->warnings += kmsg_scan(a->kmsg);
-	say("# progress %s: %.0f/%.0f s, %ld switches traced, %ld violations, %ld kernel warnings, %ld errors\n",
+	a->warnings += cd_kmsg_scan(a->kmsg);
+	cd_say("# progress %s: %.0f/%.0f s, %ld switches traced, %ld violations, %ld kernel warnings, %ld errors\n",
 	    a->name, t - a->start, a->end - a->start, a->tr.tl ? a->tr.tl->switches : 0,
 	    a->tr.tl ? a->tr.tl->violations : 0, a->warnings, sh->nerr);
 }
@@ -1025,9 +871,9 @@ static void area_tick(struct area *a)
 /* Sleep @secs, ticking. */
 static void area_sleep(struct area *a, double secs)
 {
-	double end = now_s() + secs;
+	double end = cd_now_s() + secs;
 
-	while (now_s() < end) {
+	while (cd_now_s() < end) {
 		usleep(100000);
 		area_tick(a);
 	}
@@ -1041,13 +887,13 @@ static int area_begin(struct area *a, const char *name)
 	cur_area = a;
 	a->name = name;
 	domains_quiet(&a->base);
-	a->kmsg = kmsg_open();
-	a->taint0 = tainted();
+	a->kmsg = cd_kmsg_open(1);
+	a->taint0 = cd_tainted();
 	err = tr_start(&a->tr);
 	take_snap(&a->s0);
-	a->start = a->last_tick = now_s();
+	a->start = a->last_tick = cd_now_s();
 	a->end = a->start + stress_seconds();
-	say("# %s: %d s of load, tracing %s\n", name, stress_seconds(),
+	cd_say("# %s: %d s of load, tracing %s\n", name, stress_seconds(),
 	    err ? "FAILED" : "on");
 	return err;
 }
@@ -1063,8 +909,8 @@ static void area_end(struct __test_metadata *_metadata, struct area *a,
 	tr_stop(&a->tr);
 	take_snap(&a->s1);
 	usleep(200000);
-	a->warnings += kmsg_scan(a->kmsg);
-	taint = tainted();
+	a->warnings += cd_kmsg_scan(a->kmsg);
+	taint = cd_tainted();
 	newtaint = taint & ~a->taint0;
 	/* TAINT_WARN (9), TAINT_DIE (7), TAINT_BAD_PAGE (5), TAINT_SOFTLOCKUP (14) */
 	if ((newtaint & ((1 << 9) | (1 << 7) | (1 << 5) | (1 << 14))) && !a->warnings)
@@ -1072,15 +918,15 @@ static void area_end(struct __test_metadata *_metadata, struct area *a,
 	secs = a->s1.t - a->s0.t;
 	cpu_us = secs * 1e6 * (a->s0.online + a->s1.online) / 2.0;
 	fi_pct = cpu_us > 0 ? 100.0 * (a->s1.fi_us - a->s0.fi_us) / cpu_us : 0;
-	say("# REPORT area=%s secs=%.0f switches=%ld ctxt=%ld kicks=%ld fi_pct=%.1f fi_episodes=%ld violations=%ld warnings=%ld lost=%ld late=%ld errors=%ld extra=\"%s\"\n",
+	cd_say("# REPORT area=%s secs=%.0f switches=%ld ctxt=%ld kicks=%ld fi_pct=%.1f fi_episodes=%ld violations=%ld warnings=%ld lost=%ld late=%ld errors=%ld extra=\"%s\"\n",
 	    a->name, secs, tl ? tl->switches : 0, a->s1.ctxt - a->s0.ctxt,
 	    a->s1.kicks - a->s0.kicks, fi_pct, a->s1.fi - a->s0.fi,
 	    tl ? tl->violations : -1, a->warnings, a->tr.lost, a->tr.late,
 	    sh->nerr, a->extra);
 	if (newtaint)
-		say("# taint went from %ld to %ld\n", a->taint0, taint);
+		cd_say("# taint went from %ld to %ld\n", a->taint0, taint);
 	for (i = 0; i < sh->nmsg && i < 8; i++)
-		say("# error %d: %s\n", i + 1, sh->msg[i]);
+		cd_say("# error %d: %s\n", i + 1, sh->msg[i]);
 	close(a->kmsg);
 	ASSERT_NE(NULL, tl) TH_LOG("tracing could not be set up");
 	EXPECT_EQ(0, tl->violations) TH_LOG("siblings ran two domains at once");
@@ -1508,7 +1354,7 @@ static void online_all(void)
 		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/online", c);
 		if (access(path, F_OK))
 			continue;
-		if (strcmp(get(path, buf, sizeof(buf)), "1"))
+		if (strcmp(cd_read_line(path, buf, sizeof(buf)), "1"))
 			put(path, "1");
 	}
 }
@@ -1521,7 +1367,7 @@ FIXTURE_SETUP(stress)
 {
 	char buf[16];
 
-	if (strcmp(get("/sys/kernel/core_domain/active", buf, sizeof(buf)), "1"))
+	if (strcmp(cd_read_line("/sys/kernel/core_domain/active", buf, sizeof(buf)), "1"))
 		SKIP(return, "core domains are not enforced on this boot");
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -1530,9 +1376,9 @@ FIXTURE_SETUP(stress)
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	self->seed = env_long("CD_STRESS_SEED", 0);
 	if (!self->seed)
-		self->seed = (uint64_t)(now_s() * 1e6) ^ getpid();
+		self->seed = (uint64_t)(cd_now_s() * 1e6) ^ getpid();
 	rnd_seed(self->seed);
-	say("# seed %llu (CD_STRESS_SEED to repeat the choices)\n",
+	cd_say("# seed %llu (CD_STRESS_SEED to repeat the choices)\n",
 	    (unsigned long long)self->seed);
 }
 
@@ -1569,7 +1415,7 @@ static int siblings_of(int cpu, int *out)
 
 	snprintf(path, sizeof(path),
 		 "/sys/devices/system/cpu/cpu%d/topology/thread_siblings_list", cpu);
-	get(path, buf, sizeof(buf));
+	cd_read_line(path, buf, sizeof(buf));
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		int lo, hi, s;
 
@@ -1612,7 +1458,7 @@ TEST_F_TIMEOUT(stress, hotplug, area_timeout())
 
 	ASSERT_EQ(0, area_begin(&a, "hotplug"));
 	ASSERT_EQ(0, start_tenants(t, 4));
-	while (now_s() < a.end) {
+	while (cd_now_s() < a.end) {
 		int down[CD_MAXCPU], ndown = 0, mode = rnd_below(10);
 
 		c = plug[rnd_below(nplug)];
@@ -1633,11 +1479,11 @@ TEST_F_TIMEOUT(stress, hotplug, area_timeout())
 				down[ndown++] = c;
 		}
 		for (i = 0; i < ndown; i++) {
-			double t0 = now_s();
+			double t0 = cd_now_s();
 			int r = set_online(down[i], 0), cur, old, want;
 
 			if (!r) {
-				t0 = now_s() - t0;
+				t0 = cd_now_s() - t0;
 				off_sum += t0;
 				if (t0 > off_max)
 					off_max = t0;
@@ -1662,10 +1508,10 @@ TEST_F_TIMEOUT(stress, hotplug, area_timeout())
 		}
 		usleep(rnd_below(150000));
 		for (i = 0; i < ndown; i++) {
-			double t0 = now_s();
+			double t0 = cd_now_s();
 			int r = set_online(down[i], 1);
 
-			t0 = now_s() - t0;
+			t0 = cd_now_s() - t0;
 			if (!r) {
 				onlined++;
 				on_sum += t0;
@@ -1721,9 +1567,9 @@ static void *churn_retag(void *arg)
 		} else if (k < 18) {
 			strcpy(val, k == 15 ? "none" : "0");
 		} else {
-			struct domains ds;
+			struct cd_domains ds;
 
-			read_domains(&ds);
+			cd_read_domains(&ds);
 			snprintf(val, sizeof(val), "%ld", ds.n ? ds.id[rnd_below(ds.n)] : 0);
 		}
 		r = cg_tag(g, val);
@@ -1800,17 +1646,17 @@ static void cgroup_of(pid_t pid, char *out, size_t len)
 	char path[64], buf[512];
 
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
-	get(path, buf, sizeof(buf));
+	cd_read_line(path, buf, sizeof(buf));
 	snprintf(out, len, "%s", strncmp(buf, "0::/", 4) ? "" : buf + 4);
 }
 
 /* Is every thread of every tenant within the domain its group imposes? */
 static int check_confinement(struct tenant *t, int n)
 {
-	struct domains ds;
+	struct cd_domains ds;
 	int i, j, bad = 0;
 
-	read_domains(&ds);
+	cd_read_domains(&ds);
 	for (i = 0; i < n; i++) {
 		char cg[512];
 		pid_t tids[64];
@@ -1846,7 +1692,7 @@ TEST_F_TIMEOUT(stress, churn, area_timeout())
 		{ .kinds = K_SPIN | K_SLEEP },			/* host */
 	};
 	pthread_t th[3];
-	struct domains now;
+	struct cd_domains now;
 	struct area a;
 	int i, stuck = -1;
 
@@ -1866,7 +1712,7 @@ TEST_F_TIMEOUT(stress, churn, area_timeout())
 	pthread_create(&th[0], NULL, churn_retag, NULL);
 	pthread_create(&th[1], NULL, churn_migrate, NULL);
 	pthread_create(&th[2], NULL, churn_prctl, NULL);
-	area_sleep(&a, a.end - now_s());
+	area_sleep(&a, a.end - cd_now_s());
 	sh->stop_churn = 1;
 	for (i = 0; i < 3; i++)
 		pthread_join(th[i], NULL);
@@ -1976,16 +1822,16 @@ static void *life_retag(void *arg)
 static int wait_state(pid_t pid, char want, double secs)
 {
 	char path[64], buf[512], *rp, st;
-	double end = now_s() + secs;
+	double end = cd_now_s() + secs;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	do {
-		get(path, buf, sizeof(buf));
+		cd_read_line(path, buf, sizeof(buf));
 		rp = strrchr(buf, ')');
 		if (rp && sscanf(rp, ") %c", &st) == 1 && st == want)
 			return 0;
 		usleep(1000);
-	} while (now_s() < end);
+	} while (cd_now_s() < end);
 	return -1;
 }
 
@@ -2182,11 +2028,11 @@ static void hold_end(struct holder *h)
 static void exhaust(char *out, size_t len)
 {
 	const long max = 48;
-	double t_start = now_s();
+	double t_start = cd_now_s();
 	static struct holder holder[96];
 	long hid[96];
 	int n = 0, enospc = 0, reused = 0, i, k;
-	struct domains ds;
+	struct cd_domains ds;
 
 	if (putf(CDDBG "max_id", "%ld", max)) {
 		fail_msg("cannot lower max_id");
@@ -2196,13 +2042,13 @@ static void exhaust(char *out, size_t len)
 		long r, used = 0;
 		pid_t tid;
 
-		read_domains(&ds);
+		cd_read_domains(&ds);
 		tid = hold_start(&holder[n]);
 		r = cd_set(PR_CORE_DOMAIN_NEW, tid, PR_CORE_DOMAIN_SCOPE_THREAD);
 		if (r > 0) {
 			if (r > max)
 				fail_msg("id %ld handed out above max_id %ld", r, max);
-			if (domains_has(&ds, r))
+			if (cd_domains_find(&ds, r) >= 0)
 				fail_msg("id %ld handed out while in use", r);
 			hid[n++] = r;
 			continue;
@@ -2222,7 +2068,7 @@ static void exhaust(char *out, size_t len)
 				hid[n++] = r;
 				continue;
 			}
-			read_domains(&ds);
+			cd_read_domains(&ds);
 			for (used = 0, i = 0; i < ds.n; i++)
 				used += ds.id[i] <= max;
 			if (used < max)
@@ -2245,12 +2091,12 @@ static void exhaust(char *out, size_t len)
 
 		hold_end(&holder[v]);
 		for (i = 0; i < 200; i++) {
-			read_domains(&ds);
-			if (!domains_has(&ds, freed))
+			cd_read_domains(&ds);
+			if (cd_domains_find(&ds, freed) < 0)
 				break;
 			usleep(10000);
 		}
-		if (domains_has(&ds, freed)) {
+		if (cd_domains_find(&ds, freed) >= 0) {
 			fail_msg("domain %ld outlived its last task", freed);
 			hid[v] = 0;
 			hold_start(&holder[v]);
@@ -2273,7 +2119,7 @@ static void exhaust(char *out, size_t len)
 	for (i = 0; i < n; i++)
 		hold_end(&holder[i]);
 	snprintf(out, len, "ENOSPC at %d domains under max_id %ld, %d ids reused (%.1f s)", n - 1,
-		 max, reused, now_s() - t_start);
+		 max, reused, cd_now_s() - t_start);
 }
 
 static void tracee_main(void *arg)
@@ -2309,7 +2155,7 @@ TEST_F_TIMEOUT(stress, lifecycle, area_timeout())
 	char bw[64], exh[160] = "", buf[256];
 	long throttled = -1;
 	pthread_t th[5];
-	struct domains now;
+	struct cd_domains now;
 	double phase1;
 	struct area a;
 	int i, has_bw;
@@ -2324,7 +2170,7 @@ TEST_F_TIMEOUT(stress, lifecycle, area_timeout())
 	if (has_bw) {
 		ASSERT_EQ(0, put(CG "/cdL/bw/cpu.max", "20000 100000"));
 	} else {
-		say("# lifecycle: no cpu.max (CONFIG_CFS_BANDWIDTH is off): bandwidth part skipped\n");
+		cd_say("# lifecycle: no cpu.max (CONFIG_CFS_BANDWIDTH is off): bandwidth part skipped\n");
 	}
 
 	ASSERT_EQ(0, area_begin(&a, "lifecycle"));
@@ -2355,13 +2201,13 @@ TEST_F_TIMEOUT(stress, lifecycle, area_timeout())
 
 	/* Phase 1: everything; phase 2: no new domains but the exhaustion's. */
 	phase1 = a.start + (a.end - a.start) * 2 / 3;
-	area_sleep(&a, phase1 - now_s());
+	area_sleep(&a, phase1 - cd_now_s());
 	sh->pause_new = 1;
 	usleep(300000);
 	exhaust(exh, sizeof(exh));
 	sh->pause_new = 0;
-	if (now_s() < a.end)
-		area_sleep(&a, a.end - now_s());
+	if (cd_now_s() < a.end)
+		area_sleep(&a, a.end - cd_now_s());
 	sh->stop_churn = 1;
 	for (i = 0; i < 5; i++)
 		pthread_join(th[i], NULL);
@@ -2493,7 +2339,7 @@ static long pgrp_domain(pid_t pgid, int *nproc)
 		if (pid <= 0)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-		get(path, buf, sizeof(buf));
+		cd_read_line(path, buf, sizeof(buf));
 		rp = strrchr(buf, ')');
 		if (!rp || sscanf(rp, ") %c %d %d", &st, &pp, &pg) != 3 || pg != pgid ||
 		    st == 'Z')
@@ -2526,7 +2372,7 @@ TEST_F_TIMEOUT(stress, stress_ng, area_timeout())
 		{ .how = 0, .mix = "cpu,pipe,futex" },
 	};
 	long doms[5];
-	struct domains now;
+	struct cd_domains now;
 	struct area a;
 	int i, j, st, bad = 0, nproc;
 	double deadline;
@@ -2552,11 +2398,11 @@ TEST_F_TIMEOUT(stress, stress_ng, area_timeout())
 	 */
 	area_sleep(&a, stress_seconds() / 2.0);
 	for (i = 0; i < 5; i++) {
-		double until = now_s() + 60;
+		double until = cd_now_s() + 60;
 
 		for (;;) {
 			doms[i] = pgrp_domain(s[i].pid, &nproc);
-			if (doms[i] == -2 || nproc >= 2 || now_s() > until ||
+			if (doms[i] == -2 || nproc >= 2 || cd_now_s() > until ||
 			    exited(s[i].pid))
 				break;
 			area_sleep(&a, 0.2);
@@ -2577,11 +2423,11 @@ TEST_F_TIMEOUT(stress, stress_ng, area_timeout())
 			if (s[i].how && s[j].how && doms[i] == doms[j])
 				fail_msg("stress-ng %d and %d share domain %ld", i, j, doms[i]);
 	}
-	deadline = now_s() + stress_seconds() + 120;
+	deadline = cd_now_s() + stress_seconds() + 120;
 	for (i = 0; i < 5; i++) {
-		while (waitpid(s[i].pid, &st, WNOHANG) == 0 && now_s() < deadline)
+		while (waitpid(s[i].pid, &st, WNOHANG) == 0 && cd_now_s() < deadline)
 			area_sleep(&a, 0.2);
-		if (now_s() >= deadline) {
+		if (cd_now_s() >= deadline) {
 			fail_msg("stress-ng %d did not finish", i);
 			continue;
 		}
@@ -2593,7 +2439,7 @@ TEST_F_TIMEOUT(stress, stress_ng, area_timeout())
 			snprintf(log, sizeof(log), "/tmp/stress-ng.%d.log", i);
 			f = fopen(log, "r");
 			while (f && fgets(buf, sizeof(buf), f))
-				say("#   %s", buf);
+				cd_say("#   %s", buf);
 			if (f)
 				fclose(f);
 		}
@@ -2647,7 +2493,7 @@ static void rt_spinner(void *arg)
 static void rt_waker(void *arg)
 {
 	struct sched_param sp = { .sched_priority = 5 };
-	double end = now_s() + *(double *)arg;
+	double end = cd_now_s() + *(double *)arg;
 	struct timespec t;
 
 	/* real-time first, then onto the core: a fair task would wait there */
@@ -2656,7 +2502,7 @@ static void rt_waker(void *arg)
 	sh->ready[2] = 1;
 	pin_to(rt_c0);
 	sh->ready[3] = 1;
-	while (now_s() < end && sh->nlat < 20000) {
+	while (cd_now_s() < end && sh->nlat < 20000) {
 		struct timespec n;
 		long late;
 
@@ -2680,7 +2526,7 @@ static void dump_lines(const char *path)
 	FILE *f = fopen(path, "r");
 
 	while (f && fgets(line, sizeof(line), f))
-		say("#   %s", line);
+		cd_say("#   %s", line);
 	if (f)
 		fclose(f);
 }
@@ -2688,15 +2534,15 @@ static void dump_lines(const char *path)
 /* A fair host-domain task on the waker's thread of the core. */
 static void fair_counter(void *arg)
 {
-	double end = now_s() + *(double *)arg;
+	double end = cd_now_s() + *(double *)arg;
 	volatile int i;
 
 	pin_to(rt_c0);
-	while (now_s() < end) {
+	while (cd_now_s() < end) {
 		for (i = 0; i < 20000; i++)
 			;
 		if (!sh->prog[1])
-			sh->lat[0] = (long)(now_s() * 1e6);
+			sh->lat[0] = (long)(cd_now_s() * 1e6);
 		PROG(1);
 	}
 	sh->ready[4] = 1;
@@ -2735,23 +2581,23 @@ TEST_F_TIMEOUT(stress, rt_equal_rank, area_timeout())
 	}
 	if (!found)
 		SKIP(return, "no SMT core without CPU 0");
-	bound = atol(get(CDDBG "wait_bound_us", buf, sizeof(buf)));
+	bound = atol(cd_read_line(CDDBG "wait_bound_us", buf, sizeof(buf)));
 	ASSERT_EQ(0, area_begin(&a, "rt_equal_rank"));
 	spawn(rt_spinner, NULL);
 	while (!sh->ready[0] && !sh->nerr)
 		usleep(10000);
 	waker = spawn(rt_waker, &secs);
-	deadline = now_s() + secs + 120;
-	while (!sh->ready[1] && now_s() < deadline) {
+	deadline = cd_now_s() + secs + 120;
+	while (!sh->ready[1] && cd_now_s() < deadline) {
 		area_sleep(&a, 0.5);
-		if (!dumped && now_s() > deadline - 115 && !sh->nlat) {
+		if (!dumped && cd_now_s() > deadline - 115 && !sh->nlat) {
 			char p[64];
 
 			dumped = 1;
-			say("# the waker has not completed a wake-up in 5 s (started %d, on the core %d)\n",
+			cd_say("# the waker has not completed a wake-up in 5 s (started %d, on the core %d)\n",
 			    sh->ready[2], sh->ready[3]);
 			snprintf(p, sizeof(p), "/proc/%d/stat", waker);
-			say("#   stat: %s\n", get(p, statbuf, sizeof(statbuf)));
+			cd_say("#   stat: %s\n", cd_read_line(p, statbuf, sizeof(statbuf)));
 			snprintf(p, sizeof(p), "/proc/%d/stack", waker);
 			dump_lines(p);
 			dump_lines(CDDBG "cores");
@@ -2770,12 +2616,12 @@ TEST_F_TIMEOUT(stress, rt_equal_rank, area_timeout())
 	 * are such tasks: a starved one stalls RCU).
 	 */
 	{
-		double fsecs = secs < 5 ? secs : 5, t0 = now_s();
+		double fsecs = secs < 5 ? secs : 5, t0 = cd_now_s();
 
 		sh->prog[1] = 0;
 		sh->lat[0] = 0;
 		spawn(fair_counter, &fsecs);
-		while (!sh->ready[4] && now_s() < t0 + fsecs + 10)
+		while (!sh->ready[4] && cd_now_s() < t0 + fsecs + 10)
 			area_sleep(&a, 0.2);
 		fair_progress = sh->prog[1];
 		fair_first_ms = sh->lat[0] ? (sh->lat[0] - (long)(t0 * 1e6)) / 1000 : -1;

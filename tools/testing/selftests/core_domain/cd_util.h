@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers the core-domain selftests share: writing a control file in one
+ * write(), and the kernel log as they read it - records of /dev/kmsg one
+ * at a time, and the splats (the lines the harness's report.py fails a
+ * run on).  Header-only; each test includes it once.
+ */
+#ifndef CD_UTIL_H
+#define CD_UTIL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static inline double cd_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Print without stdio buffers: safe across fork and from any thread. */
+static inline void __attribute__((format(printf, 1, 2)))
+cd_say(const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 1)
+		n = sizeof(buf) - 1;
+	if (write(1, buf, n) < 0)
+		;
+}
+
+/* First line of @path without its newline, in @buf; "" on error. */
+static inline char *cd_read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	buf[0] = 0;
+	if (f) {
+		if (!fgets(buf, len, f))
+			buf[0] = 0;
+		fclose(f);
+	}
+	buf[strcspn(buf, "\n")] = 0;
+	return buf;
+}
+
+/* Write @val to @path in one write(); 0 or -errno. */
+static inline int put(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return n;
+}
+
+/* put() of a formatted value. */
+static inline int __attribute__((format(printf, 2, 3)))
+putf(const char *path, const char *fmt, ...)
+{
+	char val[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	return put(path, val);
+}
+
+static const char * const cd_splat_words[] = {
+	"Kernel panic", "Oops", "BUG:", "WARNING:", "general protection fault",
+	"possible recursive locking", "possible circular locking",
+	"inconsistent lock state", "DEBUG_LOCKS_WARN_ON", "suspicious RCU usage",
+	"KASAN:", "KCSAN:", "UBSAN:", "detected stalls", "watchdog: BUG",
+	"sleeping function called from invalid context",
+	"core_domain: isolation violated", "blocked for more than",
+};
+
+/* /dev/kmsg, positioned after what is logged already (@from_end) or not. */
+static inline int cd_kmsg_open(int from_end)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	if (fd >= 0 && from_end)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/*
+ * The next record's message text (no prefix, no newline) in @rec, or NULL
+ * when there is none yet.  Records overwritten before they were read
+ * (EPIPE) are skipped.
+ */
+static inline char *cd_kmsg_next(int fd, char *rec, size_t len)
+{
+	char *msg;
+	ssize_t r;
+
+	do {
+		r = read(fd, rec, len - 1);
+	} while (r < 0 && errno == EPIPE);
+	if (r <= 0)
+		return NULL;
+	rec[r] = 0;
+	msg = strchr(rec, ';');
+	msg = msg ? msg + 1 : rec;
+	msg[strcspn(msg, "\n")] = 0;
+	return msg;
+}
+
+/* Is @msg a splat? */
+static inline int cd_is_splat(const char *msg)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cd_splat_words) / sizeof(cd_splat_words[0]); i++)
+		if (strstr(msg, cd_splat_words[i]))
+			return 1;
+	return 0;
+}
+
+/* Splat lines logged on @fd since the last call; prints the first few. */
+static inline long cd_kmsg_scan(int fd)
+{
+	char rec[8192], *msg;
+	long n = 0;
+
+	if (fd < 0)
+		return 0;
+	while ((msg = cd_kmsg_next(fd, rec, sizeof(rec)))) {
+		if (cd_is_splat(msg) && n++ < 10)
+			cd_say("# kernel: %s\n", msg);
+	}
+	return n;
+}
+
+/* The kernel's taint flags. */
+static inline long cd_tainted(void)
+{
+	char buf[64];
+
+	return atol(cd_read_line("/proc/sys/kernel/tainted", buf, sizeof(buf)));
+}
+
+/* debugfs core_domain/domains: every live domain, its references, parent. */
+#define CD_MAX_DOMAINS	4096
+
+struct cd_domains {
+	int n;
+	long id[CD_MAX_DOMAINS], refs[CD_MAX_DOMAINS], parent[CD_MAX_DOMAINS];
+};
+
+static inline int cd_read_domains(struct cd_domains *ds)
+{
+	FILE *f = fopen("/sys/kernel/debug/core_domain/domains", "r");
+	char line[128];
+	long i, r, p;
+
+	ds->n = 0;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%ld %ld %ld", &i, &r, &p) == 3 &&
+		    ds->n < CD_MAX_DOMAINS) {
+			ds->id[ds->n] = i;
+			ds->refs[ds->n] = r;
+			ds->parent[ds->n++] = p;
+		}
+	fclose(f);
+	return 0;
+}
+
+/* The index of domain @id in @ds, or -1. */
+static inline int cd_domains_find(const struct cd_domains *ds, long id)
+{
+	int i;
+
+	for (i = 0; i < ds->n; i++)
+		if (ds->id[i] == id)
+			return i;
+	return -1;
+}
+
+#endif /* CD_UTIL_H */
