@@ -246,8 +246,10 @@ TEST_F(place, two_domains_pack_per_core)
 
 /*
  * Three domains x three threads on four cores: three cores run a domain
- * each and only the fourth is shared; the wakeup and balancing hints
- * alone leave more cores split, forced-idle balancing repairs them.
+ * each and only the fourth is shared.  A check of the outcome, not of
+ * the mechanism: after the settling second it held with placement off
+ * too (100% both ways on the 4x2 guest); where the pulls matter, right
+ * after the threads start, is measured by make bench (3x3 packing).
  */
 TEST_F(place, three_domains_split_one_core)
 {
