@@ -58,11 +58,22 @@ void core_domain_cpu_starting(unsigned int cpu);
 void core_domain_cpu_dying(unsigned int cpu);
 u64 core_domain_task_forceidle(struct task_struct *p);
 bool core_domain_cpu_match(int cpu, struct task_struct *p);
+bool core_domain_cpu_fair_waits(int cpu);
 
 /* Placement hint: @cpu's siblings are idle or run @p's domain. */
 static __always_inline bool core_domain_match(int cpu, struct task_struct *p)
 {
 	return !core_domain_enabled() || core_domain_cpu_match(cpu, p);
+}
+
+/*
+ * @p, a fair task running on @cpu outside the fair server, stands in for
+ * a fair pick that waits behind a sibling's real-time task: not fair time.
+ */
+static __always_inline bool core_domain_fair_waits(int cpu, struct task_struct *p)
+{
+	return core_domain_enabled() && !p->dl_server &&
+	       core_domain_cpu_fair_waits(cpu);
 }
 
 static inline u32 core_domain_id(struct core_domain *d)
@@ -125,6 +136,12 @@ static __always_inline bool core_domain_match(int cpu, struct task_struct *p)
 {
 	return true;
 }
+
+static __always_inline bool core_domain_fair_waits(int cpu, struct task_struct *p)
+{
+	return false;
+}
+
 static inline void core_domain_enqueue(struct rq *rq, struct task_struct *p) { }
 static inline void core_domain_dequeue(struct rq *rq, struct task_struct *p) { }
 static inline void core_domain_switch(struct rq *rq, struct task_struct *prev,

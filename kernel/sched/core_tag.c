@@ -124,6 +124,7 @@ struct cd_cpu {
 	int			want_rank;
 	u64			fi_start;
 	struct task_struct	*fi_task;
+	bool			fair_waits;	/* core_domain_cpu_fair_waits() */
 	struct rb_root		tree;
 	struct hrtimer		bound;
 	struct irq_work		kick;
@@ -585,6 +586,7 @@ struct task_struct *core_domain_arbitrate(struct rq *rq, struct task_struct *nex
 		}
 	}
 	if (allowed) {
+		cc->fair_waits = false;
 		cd_claim(core, cc, cpu, d, rank, next != rq->curr);
 		if (cc->want != CD_NONE) {
 			cc->want = CD_NONE;
@@ -605,6 +607,14 @@ struct task_struct *core_domain_arbitrate(struct rq *rq, struct task_struct *nex
 	e = takeover || core->resv_cpu == cpu ? CD_NONE : cd_core_domain(core, cpu);
 	if (e != CD_NONE && cd_allowed(core, cpu, e))
 		run = cd_find_for(rq, e, cpu);
+	/*
+	 * A fair @next behind a sibling's real-time or deadline task waits
+	 * as long as that runs; it has the fair server's guarantee, as it
+	 * would beside the task on one CPU, only if what runs here instead
+	 * does not count as fair time (core_domain_cpu_fair_waits()).
+	 */
+	cc->fair_waits = rank <= CD_RANK_KTHREAD &&
+			 cd_conflict_rank(core, cpu, d) >= CD_RANK_RT;
 	if (run) {
 		cd_claim(core, cc, cpu, e, cd_task_rank(run), run != rq->curr);
 		cd_resumed(rq, run);
@@ -857,6 +867,23 @@ void core_domain_cpu_dying(unsigned int cpu)
 
 /* debugfs placement: 0 turns domain-aware placement off (for A/B runs). */
 static bool core_domain_placement = true;
+
+/**
+ * core_domain_cpu_fair_waits - does @cpu's fair pick wait behind a sibling?
+ * @cpu: the CPU, whose rq lock is held
+ *
+ * True while @cpu runs a task of the core's domain in place of a fair
+ * task that waits for a sibling's real-time or deadline task of another
+ * domain.  update_curr() does not charge that time to the fair server:
+ * the fair class as a whole ran, but the task the fair class chose did
+ * not, and only the server's deadline rank can bring it in.
+ *
+ * Return: whether @cpu's fair time is time its fair pick was denied.
+ */
+bool core_domain_cpu_fair_waits(int cpu)
+{
+	return READ_ONCE(cd_cpu(cpu)->fair_waits);
+}
 
 /**
  * core_domain_cpu_match - would @p run on @cpu without waiting for siblings?

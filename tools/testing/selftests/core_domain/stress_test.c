@@ -214,6 +214,7 @@ struct shared {
 	volatile int stop;		/* tenants and helpers stop */
 	volatile int stop_churn;	/* churners stop, tenants go on */
 	volatile int pause_new;		/* no new domains (exhaustion phase) */
+	volatile long selfmoving;	/* self-movers between "new" and "back" */
 	volatile int ready[MAXT];
 	volatile long dom[MAXT];	/* tenant's domain after its setup */
 	volatile long prog[MAXT];	/* tenant's progress */
@@ -1208,13 +1209,20 @@ static void *th_selfmove(void *arg)
 	struct targ *a = arg;
 
 	while (!sh->stop) {
-		long home = cd_get(getpid()), r;
+		long home, r;
 
-		if (!sh->pause_new) {
-			r = cd_set(PR_CORE_DOMAIN_NEW, 0, PR_CORE_DOMAIN_SCOPE_THREAD);
-			if (r < 0 && errno != EPERM && errno != ENOSPC)
-				fail_msg("self NEW: %s", strerror(errno));
+		/* Announce the move before looking at pause_new: selfmove_settle(). */
+		__sync_fetch_and_add(&sh->selfmoving, 1);
+		if (sh->pause_new) {
+			__sync_fetch_and_sub(&sh->selfmoving, 1);
+			PROG(a->idx);
+			usleep(5000);
+			continue;
 		}
+		home = cd_get(getpid());
+		r = cd_set(PR_CORE_DOMAIN_NEW, 0, PR_CORE_DOMAIN_SCOPE_THREAD);
+		if (r < 0 && errno != EPERM && errno != ENOSPC)
+			fail_msg("self NEW: %s", strerror(errno));
 		usleep(2000 + rnd_below(8000));
 		if (home >= 0) {
 			r = cd_set(home, 0, PR_CORE_DOMAIN_SCOPE_THREAD);
@@ -1222,11 +1230,31 @@ static void *th_selfmove(void *arg)
 			if (r < 0 && errno != EPERM && errno != EINVAL)
 				fail_msg("self back to %ld: %s", home, strerror(errno));
 		}
+		__sync_fetch_and_sub(&sh->selfmoving, 1);
 		count(C_SELFMOVE);
 		PROG(a->idx);
 		usleep(2000 + rnd_below(8000));
 	}
 	return NULL;
+}
+
+/*
+ * Stop the self-movers and wait until none is between "new" and "back":
+ * a fixed delay was not enough on a loaded debug guest, and a domain made
+ * after the caller's snapshot of the domain list looked like an escape.
+ */
+static int selfmove_settle(double timeout_s)
+{
+	double end = cd_now_s() + timeout_s;
+
+	sh->pause_new = 1;
+	__sync_synchronize();
+	while (sh->selfmoving) {
+		if (cd_now_s() > end)
+			return -1;
+		usleep(10000);
+	}
+	return 0;
 }
 
 static void start_thread(void *(*fn)(void *), int idx, int n)
@@ -1716,9 +1744,8 @@ TEST_F_TIMEOUT(stress, churn, area_timeout())
 	sh->stop_churn = 1;
 	for (i = 0; i < 3; i++)
 		pthread_join(th[i], NULL);
-	/* Self-movers may still be between "new" and "back": let them settle. */
-	sh->pause_new = 1;
-	usleep(100000);
+	EXPECT_EQ(0, selfmove_settle(30.0))
+		TH_LOG("self-movers still moving after 30 s");
 	EXPECT_EQ(0, check_confinement(t, 7));
 	EXPECT_EQ(0, all_progress(t, 8, 2.0, &stuck))
 		TH_LOG("tenant %d made no progress", stuck);
