@@ -13,7 +13,9 @@
 if [ -n "$(gitb status --porcelain --untracked-files=no)" ]; then
 	die "build/src has uncommitted changes: commit them first (git -C build/src commit -a --fixup=<commit> folds them into a patch)"
 fi
-if gitb log --format=%s base..HEAD | grep -qE '^(fixup|squash|amend)! '; then
+# grep -q would stop reading early: git log dies of SIGPIPE and pipefail
+# turns the match into a failure.
+if gitb log --format=%s base..HEAD | grep -E '^(fixup|squash|amend)! ' >/dev/null; then
 	msg "folding fixup!/squash! commits"
 	GIT_SEQUENCE_EDITOR=true gitb rebase -q -i --autosquash base
 fi

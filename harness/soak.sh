@@ -58,7 +58,7 @@ while [ "$(date +%s)" -lt "$end" ]; do
 	run=$((run + 1)); left=$((end - $(date +%s)))
 	secs='"$area"'; [ $((left / 5)) -lt "$secs" ] && secs=$((left / 5)); [ "$secs" -lt 10 ] && secs=10
 	echo "@@SOAK-RUN $run ${secs}s per area, $((left / 60)) min left"
-	CD_STRESS_SECONDS=$secs CD_PROGRESS_SECONDS=30 CD_STRESS_SEED=$((seed + run)) ./stress_test || rc=1
+	CD_TRACE_KEEP=1 CD_STRESS_SECONDS=$secs CD_PROGRESS_SECONDS=30 CD_STRESS_SEED=$((seed + run)) ./stress_test || rc=1
 	CD_FUZZ_SECONDS=$secs CD_PROGRESS_SECONDS=30 CD_FUZZ_SEED=$((seed + run)) ./fuzz_test -t random_calls || rc=1
 done
 echo "@@SOAK-DONE $run runs"

@@ -38,7 +38,8 @@
  * and fails on any violation, kernel warning, lost trace event or
  * unexpected error.  CD_STRESS_SECONDS sets the load time per area (default
  * 10: 'make test'; the soak sets it large), CD_STRESS_SEED the random
- * seed, CD_PROGRESS_SECONDS the progress line interval (30).
+ * seed, CD_PROGRESS_SECONDS the progress line interval (30); with
+ * CD_TRACE_KEEP=1 the trace events stay enabled between areas (the soak).
  *
  * Needs a kernel booted with core domains enforced (core_domain=on), an
  * SMT topology, tracefs and debugfs; stress_ng needs stress-ng in the
@@ -783,6 +784,23 @@ static const char * const trace_events[] = {
 	"core_domain/core_domain_move", "core_domain/core_domain_resume",
 };
 
+/*
+ * CD_TRACE_KEEP=1 (the soak): enable the events once and leave them on.
+ * Turning an event on or off patches kernel text (int3 breakpoints), and
+ * under multi-threaded TCG that killed soak guests with "Oops: int3"
+ * (docs/soak-results.md); tracing_on only gates the ring buffer.
+ */
+static int trace_keep(void)
+{
+	return env_long("CD_TRACE_KEEP", 0) != 0;
+}
+
+static void events_off(void)
+{
+	if (!trace_keep())
+		put(TRACEFS "events/enable", "0");
+}
+
 static int tr_start(struct tracer *tr)
 {
 	char path[128];
@@ -793,7 +811,7 @@ static int tr_start(struct tracer *tr)
 	if (!tr->tl)
 		return -ENOMEM;
 	put(TRACEFS "tracing_on", "0");
-	put(TRACEFS "events/enable", "0");
+	events_off();
 	if (put(TRACEFS "trace_clock", "global") ||
 	    put(TRACEFS "buffer_size_kb", "4096"))
 		return -EIO;
@@ -826,7 +844,7 @@ static void tr_stop(struct tracer *tr)
 	tr->running = 0;
 	tr->lost = trace_lost() - tr->lost0 + tr->lostlines;
 	close(tr->fd);
-	put(TRACEFS "events/enable", "0");
+	events_off();
 	put(TRACEFS "trace", "");
 	put(TRACEFS "buffer_size_kb", "1024");
 	free(tr->e);
@@ -1418,7 +1436,7 @@ FIXTURE_TEARDOWN(stress)
 	online_all();
 	putf(CDDBG "max_id", "%lu", CD_ID_MAX);
 	put(TRACEFS "tracing_on", "0");
-	put(TRACEFS "events/enable", "0");
+	events_off();
 	rmcg("cdS");
 	rmcg("cdL");
 	rmcg("cdN");
