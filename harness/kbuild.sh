@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # kbuild.sh VARIANT: configure (tinyconfig + fragments) and build one kernel
 # variant out of tree in build/obj-VARIANT, then check that the image is what
-# was asked for.  Variants: default, debug, kasan, upstream, vanilla.
+# was asked for.  Variants: default, debug, kasan, kcsan, upstream, vanilla.
 . "$(dirname "$0")/lib.sh"
 
 variant=${1:-default}
@@ -10,9 +10,10 @@ case $variant in
 default)  frags="base test coredomain";       marker=core_domain_mode ;;
 debug)    frags="base test coredomain debug"; marker=core_domain_mode ;;
 kasan)    frags="base test coredomain debug kasan"; marker=core_domain_mode ;;
+kcsan)    frags="base test coredomain debug kcsan"; marker=core_domain_mode ;;
 upstream) frags="base test upstream";         marker=sched_core_get ;;
 vanilla)  frags="base test vanilla";          marker="" ;;
-*) die "unknown KCONFIG variant '$variant' (default, debug, kasan, upstream, vanilla)" ;;
+*) die "unknown KCONFIG variant '$variant' (default, debug, kasan, kcsan, upstream, vanilla)" ;;
 esac
 
 src=$(src_for "$variant")

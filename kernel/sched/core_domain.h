@@ -59,11 +59,20 @@ void core_domain_cpu_dying(unsigned int cpu);
 u64 core_domain_task_forceidle(struct task_struct *p);
 bool core_domain_cpu_match(int cpu, struct task_struct *p);
 bool core_domain_cpu_fair_waits(int cpu);
+void core_domain_cpu_narrow(struct cpumask *mask, struct task_struct *p);
 
 /* Placement hint: @cpu's siblings are idle or run @p's domain. */
 static __always_inline bool core_domain_match(int cpu, struct task_struct *p)
 {
 	return !core_domain_enabled() || core_domain_cpu_match(cpu, p);
+}
+
+/* RT placement: prefer the CPUs of @mask where @p would not wait. */
+static __always_inline void core_domain_narrow(struct cpumask *mask,
+					       struct task_struct *p)
+{
+	if (core_domain_enabled())
+		core_domain_cpu_narrow(mask, p);
 }
 
 /*
@@ -141,6 +150,9 @@ static __always_inline bool core_domain_fair_waits(int cpu, struct task_struct *
 {
 	return false;
 }
+
+static __always_inline void core_domain_narrow(struct cpumask *mask,
+					       struct task_struct *p) { }
 
 static inline void core_domain_enqueue(struct rq *rq, struct task_struct *p) { }
 static inline void core_domain_dequeue(struct rq *rq, struct task_struct *p) { }

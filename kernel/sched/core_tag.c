@@ -498,7 +498,8 @@ static u64 cd_wait_bound_ns(void)
 /*
  * @p was picked under its current domain.  If it was moved while it ran
  * and keeps running, there is no sched_switch to say that it now runs in
- * its new domain: say it.
+ * its new domain: say it, under core->lock, before siblings can see the
+ * old domain released.
  */
 static inline void cd_resumed(struct rq *rq, struct task_struct *p)
 {
@@ -592,8 +593,14 @@ struct task_struct *core_domain_arbitrate(struct rq *rq, struct task_struct *nex
 			cc->want = CD_NONE;
 			hrtimer_try_to_cancel(&cc->bound);
 		}
-		raw_spin_unlock(&core->lock);
+		/*
+		 * Before the unlock: a sibling waiting for @next's new domain
+		 * may claim it as soon as we drop the lock, and its
+		 * sched_switch must not reach the trace before our resume
+		 * does (the trace checker saw an overlap that was not there).
+		 */
 		cd_resumed(rq, next);
+		raw_spin_unlock(&core->lock);
 		return next;
 	}
 
@@ -883,6 +890,36 @@ static bool core_domain_placement = true;
 bool core_domain_cpu_fair_waits(int cpu)
 {
 	return READ_ONCE(cd_cpu(cpu)->fair_waits);
+}
+
+/**
+ * core_domain_cpu_narrow - keep the candidate CPUs where @p would not wait
+ * @mask: candidate CPUs (find_lowest_rq()'s lowest_mask), narrowed in place
+ * @p: the real-time task being placed
+ *
+ * Clears the CPUs of @mask whose siblings run or hold the core for another
+ * domain (core_domain_cpu_match()), unless that would clear them all: a
+ * real-time task placed there takes the core and forces its siblings
+ * idle, while a CPU of an idle core or of a core of @p's domain costs
+ * nobody anything.  A hint, read without the core locks.
+ */
+void core_domain_cpu_narrow(struct cpumask *mask, struct task_struct *p)
+{
+	bool any = false, all = true;
+	int cpu;
+
+	for_each_cpu(cpu, mask) {
+		if (core_domain_cpu_match(cpu, p))
+			any = true;
+		else
+			all = false;
+	}
+	if (!any || all)
+		return;
+	for_each_cpu(cpu, mask) {
+		if (!core_domain_cpu_match(cpu, p))
+			__cpumask_clear_cpu(cpu, mask);
+	}
 }
 
 /**

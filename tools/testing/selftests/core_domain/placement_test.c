@@ -11,6 +11,9 @@
  *    core of its own (Xen's core scheduling stopped spreading and lost
  *    15-42% on under-loaded guests).
  *
+ *  - real-time wakeups: a SCHED_FIFO task of one domain should wake on an
+ *    idle core rather than beside another domain's running thread.
+ *
  * Each case also runs with placement turned off (debugfs
  * core_domain/placement = 0) and prints both, so the log shows what the
  * placement buys; only the placement-on figure is asserted, with a wide
@@ -23,11 +26,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -293,6 +298,131 @@ TEST_F(place, wakeups_avoid_other_domain)
 	TH_LOG("samples with no split core: %.0f%% placement off, %.0f%% on",
 	       off.packed * 100, on.packed * 100);
 	EXPECT_GE(on.packed, 0.6);
+}
+
+/* What the SCHED_FIFO thread saw: its wakeups, and those beside domain A. */
+struct rt_seen {
+	long wakeups, beside;
+};
+
+static void pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/*
+ * Domain A spins on the first thread of every core but the last; a
+ * SCHED_FIFO thread of domain B wakes every 2 ms for 1 ms of work, first
+ * placed beside A.  It outranks A: wherever it wakes beside A, it takes
+ * the core and forces A's thread idle.  Returns the share of its wakeups
+ * that found it beside A (on a CPU whose sibling runs A).
+ */
+static double rt_beside_share(struct timeline *tl, struct rt_seen *seen)
+{
+	int core[CD_MAXCPU][2], ncore = 0, beside[CD_MAXCPU] = { 0 };
+	int cpu, j, k;
+	pid_t a, b;
+
+	for (cpu = 0; cpu < tl->ncpu; cpu++) {
+		for (j = 0; j < tl->nsib[cpu]; j++)
+			if (tl->sibling_of[cpu][j] < cpu)
+				break;
+		if (j < tl->nsib[cpu] || tl->nsib[cpu] != 2)
+			continue;
+		core[ncore][0] = cpu;
+		core[ncore][1] = tl->sibling_of[cpu][0] == cpu ?
+				 tl->sibling_of[cpu][1] : tl->sibling_of[cpu][0];
+		ncore++;
+	}
+	if (ncore < 2)
+		return -1;
+	for (k = 0; k < ncore - 1; k++)
+		beside[core[k][1]] = 1;
+	memset(seen, 0, sizeof(*seen));
+
+	a = fork();
+	if (a == 0) {
+		pthread_t t;
+		static int tids[CD_MAXCPU];
+
+		if (prctl(PR_SET_CORE_DOMAIN, PR_CORE_DOMAIN_NEW, 0,
+			  PR_CORE_DOMAIN_SCOPE_THREAD_GROUP, 0) < 0)
+			exit(1);
+		for (k = 0; k < ncore - 1; k++) {
+			pin_to(core[k][0]);
+			pthread_create(&t, NULL, spin, &tids[k]);
+		}
+		pause();
+		exit(0);
+	}
+	usleep(300000);
+	b = fork();
+	if (b == 0) {
+		struct sched_param sp = { .sched_priority = 10 };
+		struct timespec ts = { 0, 2000000 }, t0, t1, end;
+		cpu_set_t all;
+
+		if (prctl(PR_SET_CORE_DOMAIN, PR_CORE_DOMAIN_NEW, 0, 0, 0) < 0 ||
+		    sched_setscheduler(0, SCHED_FIFO, &sp))
+			exit(1);
+		/* Start beside A, then let the scheduler choose. */
+		pin_to(core[0][1]);
+		CPU_ZERO(&all);
+		for (cpu = 0; cpu < tl->ncpu; cpu++)
+			CPU_SET(cpu, &all);
+		sched_setaffinity(0, sizeof(all), &all);
+		clock_gettime(CLOCK_MONOTONIC, &end);
+		end.tv_sec += 2;
+		for (;;) {
+			nanosleep(&ts, NULL);
+			cpu = sched_getcpu();
+			seen->wakeups++;
+			seen->beside += cpu >= 0 && cpu < CD_MAXCPU && beside[cpu];
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			if (t0.tv_sec > end.tv_sec ||
+			    (t0.tv_sec == end.tv_sec && t0.tv_nsec > end.tv_nsec))
+				exit(0);
+			do
+				clock_gettime(CLOCK_MONOTONIC, &t1);
+			while ((t1.tv_sec - t0.tv_sec) * 1000000000L +
+			       t1.tv_nsec - t0.tv_nsec < 1000000);
+		}
+	}
+	waitpid(b, NULL, 0);
+	kill(a, SIGKILL);
+	waitpid(a, NULL, 0);
+	return seen->wakeups ? (double)seen->beside / seen->wakeups : -1;
+}
+
+/*
+ * Real-time wakeups: a SCHED_FIFO task woken beside another domain takes
+ * the core and forces the sibling idle, where an idle core was free.
+ * select_task_rq_rt() keeps a woken task on its CPU unless a real-time
+ * task runs there; with placement it also looks further when a sibling
+ * runs another domain, and find_lowest_rq() prefers CPUs where the task
+ * would not wait (core_domain_cpu_narrow()).
+ */
+TEST_F(place, rt_wakeups_avoid_other_domain)
+{
+	struct rt_seen *seen = mmap(NULL, sizeof(*seen), PROT_READ | PROT_WRITE,
+				    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	double off, on;
+
+	ASSERT_NE(MAP_FAILED, seen);
+	ASSERT_EQ(0, set_placement(0));
+	off = rt_beside_share(self->tl, seen);
+	ASSERT_EQ(0, set_placement(1));
+	on = rt_beside_share(self->tl, seen);
+	ASSERT_LE(0, off);
+	ASSERT_LE(0, on);
+	TH_LOG("SCHED_FIFO wakeups beside another domain: %.0f%% placement off, %.0f%% on (%ld wakeups)",
+	       off * 100, on * 100, seen->wakeups);
+	EXPECT_GE(0.2, on);
+	munmap(seen, sizeof(*seen));
 }
 
 TEST_HARNESS_MAIN

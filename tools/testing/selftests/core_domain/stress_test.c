@@ -1373,18 +1373,74 @@ static void stop_all(void)
 /* Every tenant progresses within @secs. */
 static int all_progress(struct tenant *t, int n, double secs, int *stuck)
 {
+	double end = cd_now_s() + secs;
 	long before[MAXT];
-	int i;
+	int i, left;
 
 	for (i = 0; i < n; i++)
 		before[i] = sh->prog[i];
-	usleep(secs * 1e6);
-	for (i = 0; i < n; i++)
-		if (sh->prog[i] == before[i]) {
-			*stuck = i;
-			return -1;
+	do {
+		usleep(100000);
+		left = 0;
+		for (i = 0; i < n; i++)
+			if (sh->prog[i] == before[i]) {
+				*stuck = i;
+				left++;
+			}
+	} while (left && cd_now_s() < end);
+	return left ? -1 : 0;
+}
+
+/*
+ * A tenant made no progress: say where its threads are, what they waited
+ * (schedstat run_delay, over half a second) and what the cores run.
+ */
+static void stuck_report(struct tenant *t)
+{
+	pid_t tids[64];
+	int n = threads_of(t->pid, tids, 64), i, k;
+	long long w0[64];
+	char path[96], buf[1024], *p;
+
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < n; i++) {
+			long long run = -1, delay = -1;
+			int cpu = -1, f;
+			char st = '?';
+
+			snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", t->pid, tids[i]);
+			cd_read_line(path, buf, sizeof(buf));
+			sscanf(buf, "%lld %lld", &run, &delay);
+			snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", t->pid, tids[i]);
+			cd_read_line(path, buf, sizeof(buf));
+			p = strrchr(buf, ')');
+			if (p) {
+				st = p[2];
+				/* field 39, the CPU: 37 fields after the state */
+				for (f = 0; p && f < 37; f++)
+					p = strchr(p + 1, ' ');
+				if (p)
+					cpu = atoi(p + 1);
+			}
+			if (k == 0) {
+				w0[i] = delay;
+				continue;
+			}
+			cd_say("# stuck tenant %d: tid %d state %c cpu %d domain %ld run %lld ms, waited %lld ms of the last 500\n",
+			       t->idx, tids[i], st, cpu, status_domain(tids[i]), run / 1000000,
+			       (delay - w0[i]) / 1000000);
 		}
-	return 0;
+		if (k == 0)
+			usleep(500000);
+	}
+	{
+		FILE *f = fopen(CDDBG "cores", "r");
+
+		while (f && fgets(buf, sizeof(buf), f))
+			cd_say("# %s", buf);
+		if (f)
+			fclose(f);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -1765,8 +1821,16 @@ TEST_F_TIMEOUT(stress, churn, area_timeout())
 	EXPECT_EQ(0, selfmove_settle(30.0))
 		TH_LOG("self-movers still moving after 30 s");
 	EXPECT_EQ(0, check_confinement(t, 7));
-	EXPECT_EQ(0, all_progress(t, 8, 2.0, &stuck))
+	/*
+	 * Liveness, not latency: the trace reader is SCHED_FIFO, and a
+	 * tenant sharing a core with it gets the fair server's 5 %, which
+	 * on the debug kernel under a loaded TCG host left one without
+	 * progress for over 2 s (CI).
+	 */
+	EXPECT_EQ(0, all_progress(t, 8, 10.0, &stuck)) {
 		TH_LOG("tenant %d made no progress", stuck);
+		stuck_report(&t[stuck]);
+	}
 	snprintf(a.extra, sizeof(a.extra),
 		 "%ld retags, %ld migrations, %ld prctl moves (%ld refused by confinement), %ld self-moves",
 		 sh->counters[C_RETAG], sh->counters[C_MIGRATE], sh->counters[C_PRCTL],
