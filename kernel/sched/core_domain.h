@@ -93,6 +93,7 @@ static inline u32 core_domain_id(struct core_domain *d)
 /* core_domain_task.c: domain objects and membership. */
 struct core_domain *core_domain_alloc(struct core_domain *parent);
 struct core_domain *core_domain_find(u32 id);
+void core_domain_publish(struct core_domain *d);
 void core_domain_put(struct core_domain *d);
 void core_domain_set_task(struct task_struct *p, struct core_domain *d);
 bool core_domain_may_join(struct core_domain *d);

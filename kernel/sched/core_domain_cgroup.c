@@ -162,9 +162,10 @@ static int core_domain_cgroup_set(struct task_group *tg, struct core_domain *d,
 	struct core_domain *p = tg_core_domain(tg->parent), *old;
 
 	lockdep_assert_held(&core_domain_cgroup_mutex);
-	if (fresh)
+	if (fresh) {
 		d->parent = core_domain_get(p);
-	else if (d && !(core_domain_within(d, p) && core_domain_may_join(d)))
+		core_domain_publish(d);
+	} else if (d && !(core_domain_within(d, p) && core_domain_may_join(d)))
 		return -EPERM;
 	else if (!d && !p && tg->core_domain && !capable(CAP_SYS_ADMIN))
 		return -EPERM;

@@ -53,6 +53,8 @@ static u32 core_domain_next_id;
  * core_domain_alloc - create a domain with a fresh id
  * @parent: the confining domain it is a narrower part of, or NULL
  *
+ * The id is taken but not findable until core_domain_publish().
+ *
  * Return: the domain with one reference, or ERR_PTR(-ENOSPC) when the ids
  * are exhausted, ERR_PTR(-ENOMEM).
  */
@@ -68,7 +70,8 @@ struct core_domain *core_domain_alloc(struct core_domain *parent)
 	refcount_set(&d->ref, 1);
 	d->user_ns = get_user_ns(current_user_ns());
 	d->parent = core_domain_get(parent);
-	err = xa_alloc_cyclic_irq(&core_domains, &d->id, d,
+	/* The id is reserved (NULL to lookups) until core_domain_publish(). */
+	err = xa_alloc_cyclic_irq(&core_domains, &d->id, NULL,
 				  XA_LIMIT(1, max),
 				  &core_domain_next_id, GFP_KERNEL);
 	if (err < 0) {
@@ -78,6 +81,23 @@ struct core_domain *core_domain_alloc(struct core_domain *parent)
 		return ERR_PTR(err == -EBUSY ? -ENOSPC : err);
 	}
 	return d;
+}
+
+/**
+ * core_domain_publish - make a new domain findable by its id
+ * @d: a domain from core_domain_alloc(), with its parent set
+ *
+ * Until then core_domain_find() and the debugfs list do not see it.  A
+ * fresh domain that could be adopted by id before it had its parent
+ * became its own parent: a cgroup write adopted the id a concurrent
+ * PR_SET_CORE_DOMAIN had just allocated, the prctl then found the domain
+ * as its target's group domain and nested it in itself, and the cycle
+ * kept it alive for ever.  Storing into a reserved index does not
+ * allocate; callable in atomic context.
+ */
+void core_domain_publish(struct core_domain *d)
+{
+	WARN_ON_ONCE(xa_is_err(xa_store_irq(&core_domains, d->id, d, GFP_ATOMIC)));
 }
 
 /**
@@ -298,8 +318,10 @@ static int core_domain_set(unsigned long id, pid_t pid, unsigned long scope)
 			err = -EPERM;
 			goto out;
 		}
-		if (fresh)
+		if (fresh) {
 			d->parent = core_domain_get(c);
+			core_domain_publish(d);
+		}
 		core_domain_set_task(task, d);
 		goto out;
 	}
@@ -316,8 +338,10 @@ static int core_domain_set(unsigned long id, pid_t pid, unsigned long scope)
 		err = -ESRCH;
 		goto out;
 	}
-	if (fresh)
+	if (fresh) {
 		d->parent = core_domain_get(c);
+		core_domain_publish(d);
+	}
 	do_each_pid_thread(grp, type, p) {
 		core_domain_set_task(p, d);
 	} while_each_pid_thread(grp, type, p);

@@ -1818,8 +1818,12 @@ TEST_F_TIMEOUT(stress, churn, area_timeout())
 	sh->stop_churn = 1;
 	for (i = 0; i < 3; i++)
 		pthread_join(th[i], NULL);
-	EXPECT_EQ(0, selfmove_settle(30.0))
+	EXPECT_EQ(0, selfmove_settle(30.0)) {
 		TH_LOG("self-movers still moving after 30 s");
+		for (i = 0; i < 7; i++)
+			if (t[i].kinds & K_SELFMOVE)
+				stuck_report(&t[i]);
+	}
 	EXPECT_EQ(0, check_confinement(t, 7));
 	/*
 	 * Liveness, not latency: the trace reader is SCHED_FIFO, and a
