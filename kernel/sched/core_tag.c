@@ -262,6 +262,7 @@ void core_domain_enqueue(struct rq *rq, struct task_struct *p)
 
 static void cd_account_fi(struct cd_cpu *cc, u64 now);
 static void cd_queue_balance(struct rq *rq);
+static void cd_stop_waiting(struct rq *rq, struct cd_cpu *cc);
 
 /**
  * core_domain_dequeue - stop tracking a task leaving @rq
@@ -278,10 +279,14 @@ void core_domain_dequeue(struct rq *rq, struct task_struct *p)
 		cc->fi_start = rq_clock(rq);
 		cc->fi_task = NULL;
 	}
-	if (RB_EMPTY_NODE(&p->core_domain_node))
-		return;
-	rb_erase(&p->core_domain_node, &cc->tree);
-	RB_CLEAR_NODE(&p->core_domain_node);
+	if (!RB_EMPTY_NODE(&p->core_domain_node)) {
+		rb_erase(&p->core_domain_node, &cc->tree);
+		RB_CLEAR_NODE(&p->core_domain_node);
+	}
+	/* @p is still counted in nr_running here. */
+	if (READ_ONCE(cc->want) != CD_NONE && rq->curr == rq->idle &&
+	    rq->nr_running <= 1)
+		cd_stop_waiting(rq, cc);
 }
 
 /* --- kicks --- */
@@ -496,6 +501,40 @@ static u64 cd_wait_bound_ns(void)
 }
 
 /*
+ * The last task has left idle @rq while it waited for a domain: stop
+ * waiting, and give up the core's reservation if it holds it.  Nothing
+ * else would: __schedule() does not pick again on an idle CPU whose
+ * runqueue is empty, so neither a kick nor the wait bound reaches
+ * core_domain_arbitrate(), and the reservation kept the siblings off the
+ * core for a domain nobody here runs.  Forced-idle balancing caused it
+ * every few milliseconds (a sibling pulled the task the reserving CPU
+ * waited for; the whole core then idled until a task arrived here).  The
+ * CPU re-picks, so that a task enqueued again right away (a priority or
+ * domain change dequeues and enqueues) waits anew instead of sitting
+ * there unseen; with the runqueue empty that costs nothing.  @rq locked.
+ */
+static void cd_stop_waiting(struct rq *rq, struct cd_cpu *cc)
+{
+	struct cd_core *core = cc->core;
+	int cpu = cpu_of(rq);
+
+	raw_spin_lock(&core->lock);
+	if (cc->want != CD_NONE) {
+		cd_end_fi(cc, cpu, rq_clock(rq));
+		cc->want = CD_NONE;
+		cc->fair_waits = false;
+		hrtimer_try_to_cancel(&cc->bound);
+		if (core->resv_cpu == cpu) {
+			core->resv = CD_NONE;
+			core->resv_cpu = -1;
+			cd_wake_waiters(core, cpu);
+		}
+		resched_curr(rq);
+	}
+	raw_spin_unlock(&core->lock);
+}
+
+/*
  * @p was picked under its current domain.  If it was moved while it ran
  * and keeps running, there is no sched_switch to say that it now runs in
  * its new domain: say it, under core->lock, before siblings can see the
@@ -606,12 +645,15 @@ struct task_struct *core_domain_arbitrate(struct rq *rq, struct task_struct *nex
 
 	/*
 	 * Conflict: run the core's domain if we can, else idle - but not
-	 * when we hold or are about to take the core for @d: the siblings
-	 * are vacating for us, and a need_resched set from in here would
-	 * be cleared when __schedule() returns.
+	 * when we hold the core for @d: the siblings are vacating for us,
+	 * and a need_resched set from in here would be cleared when
+	 * __schedule() returns.  A takeover that could not reserve (a
+	 * sibling holds the core at an equal or higher rank) runs the
+	 * core's domain like any other waiter: it idled instead, and the
+	 * task of that domain it had just pulled waited beside it.
 	 */
 	run = NULL;
-	e = takeover || core->resv_cpu == cpu ? CD_NONE : cd_core_domain(core, cpu);
+	e = core->resv_cpu == cpu ? CD_NONE : cd_core_domain(core, cpu);
 	if (e != CD_NONE && cd_allowed(core, cpu, e))
 		run = cd_find_for(rq, e, cpu);
 	/*
@@ -1040,7 +1082,13 @@ static void cd_balance(struct rq *rq)
 		for_each_cpu_wrap(i, sched_domain_span(sd), cpu + 1) {
 			if (need_resched())
 				goto out;
-			if (i == cpu || READ_ONCE(cd_cpu(i)->want) != e)
+			/*
+			 * Not from a sibling: its waiting task runs there as
+			 * soon as we idle, and taking it stranded the sibling's
+			 * reservation (see cd_stop_waiting()).
+			 */
+			if (cd_cpu(i)->core == cd_cpu(cpu)->core ||
+			    READ_ONCE(cd_cpu(i)->want) != e)
 				continue;
 			if (cd_steal_from(cpu, i, e))
 				goto out;

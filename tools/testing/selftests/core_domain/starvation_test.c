@@ -12,7 +12,8 @@
  * SCHED_FIFO waker must take the core at once instead, far below a 50 ms
  * bound.  Reports the measured wake-up delays.  A fair task beside a
  * sibling's SCHED_FIFO hog of another domain waits, but gets the fair
- * deadline server's share, as it would beside the hog on one CPU.
+ * deadline server's share, as it would beside the hog on one CPU.  A
+ * CPU whose waiting task is moved away stops waiting.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -373,6 +374,96 @@ TEST(fair_beside_foreign_rt_hog_gets_server_share)
 TEST(fair_beside_foreign_rt_hog_and_stand_in_gets_server_share)
 {
 	rt_sibling_share(_metadata, 1);
+}
+
+/* What @cpu waits for, from core_domain/cores: a domain id, -1, or -2. */
+static long cpu_want(int cpu)
+{
+	FILE *f = fopen("/sys/kernel/debug/core_domain/cores", "r");
+	char line[256];
+	long want = -2;
+	int c, w;
+
+	if (!f)
+		return -2;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, " cpu %d cur %*d old %*d want %d", &c, &w) == 2 &&
+		    c == cpu) {
+			want = w;
+			break;
+		}
+	}
+	fclose(f);
+	return want;
+}
+
+static int move(pid_t pid, int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(pid, sizeof(set), &set);
+}
+
+/*
+ * Two hogs of two domains take turns on a core; the second is moved off
+ * the core and back, again and again, often while its CPU idles waiting
+ * for its domain.  Once it is gone that CPU has nothing to wait for and
+ * must say so: __schedule() does not pick again on an idle CPU with an
+ * empty runqueue, and the wait (and any reservation of the core with it)
+ * stayed, kicking nobody, until a task arrived there.  A reservation left
+ * like that kept the first hog off its own core - whole cores idled in
+ * the packing benchmark.  After each move away the CPU must stop waiting
+ * for the moved hog's domain within 50 ms.
+ */
+TEST(emptied_cpu_stops_waiting)
+{
+	volatile long *sh = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int c0, c1, far, i, stale = 0, rounds = 30;
+	long want = -1;
+	pid_t hog[2];
+
+	ASSERT_EQ(0, first_core(&c0, &c1)) TH_LOG("needs a core with two threads");
+	ASSERT_NE(MAP_FAILED, sh);
+	far = c1 + 1 < sysconf(_SC_NPROCESSORS_ONLN) ? c1 + 1 : -1;
+	ASSERT_LE(0, far) TH_LOG("needs a CPU outside the first core");
+	for (i = 0; i < 2; i++) {
+		hog[i] = fork();
+		if (hog[i] == 0) {
+			long id;
+
+			pin(i ? c1 : c0);
+			id = prctl(PR_SET_CORE_DOMAIN, PR_CORE_DOMAIN_NEW, 0, 0, 0);
+			if (id <= 0)
+				exit(1);
+			sh[i] = id;
+			for (;;)
+				sh[2 + i]++;
+		}
+	}
+	while (!sh[0] || !sh[1])
+		usleep(1000);
+	for (i = 0; i < rounds; i++) {
+		ASSERT_EQ(0, move(hog[1], c1));
+		/* Several 4 ms bounds, at a varying phase. */
+		usleep(20000 + i * 1300);
+		ASSERT_EQ(0, move(hog[1], far));
+		usleep(50000);
+		want = cpu_want(c1);
+		ASSERT_NE(-2, want) TH_LOG("cannot read core_domain/cores");
+		if (want == sh[1])
+			stale++;
+	}
+	for (i = 0; i < 2; i++) {
+		kill(hog[i], SIGKILL);
+		waitpid(hog[i], NULL, 0);
+	}
+	TH_LOG("cpu%d still waited for the moved hog's domain %ld after %d of %d moves away",
+	       c1, sh[1], stale, rounds);
+	EXPECT_EQ(0, stale);
+	munmap((void *)sh, 4096);
 }
 
 TEST_HARNESS_MAIN
