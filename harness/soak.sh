@@ -90,7 +90,7 @@ kill $beat 2>/dev/null || true
 echo
 echo "soak report ($variant, $minutes min, logs in $out):"
 grep '^# REPORT' "$out/results.log" | sed 's/^# REPORT //' | awk '
-	{ delete kv; x = $0; sub(/ extra=.*/, "", x); n = split(x, f, " ")
+	{ delete kv; x = $0; sub(/ extra=.*/, "", x); gsub(/\r/, "", x); n = split(x, f, " ")
 	  for (i = 1; i <= n; i++) { split(f[i], p, "="); kv[p[1]] = p[2] }
 	  if (kv["area"] == "fuzz")
 		printf "  %-10s %6s ops, %s mismatches, %s warnings (seed %s)\n", kv["area"], kv["ops"], kv["mismatches"], kv["warnings"], kv["seed"]

@@ -365,16 +365,7 @@ inline core_domain_arbitrate(c, d, rk, sf, sr)
 		/* Conflict: takeover, else a substitute or forced idle. */
 		cd_conflict_rank(c, d);
 		if
-#ifdef FIX_TAKEOVER
-		/*
-		 * The takeover has reserved above if it could; one that
-		 * could not (a sibling holds the core at an equal or higher
-		 * rank) runs the core's domain like any other waiter.
-		 */
-		:: resv_cpu == (c) -> e = NONE
-#else
 		:: (rk) > cr || resv_cpu == (c) -> e = NONE
-#endif
 		:: else -> cd_core_domain(c)
 		fi;
 		if

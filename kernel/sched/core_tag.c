@@ -645,15 +645,12 @@ struct task_struct *core_domain_arbitrate(struct rq *rq, struct task_struct *nex
 
 	/*
 	 * Conflict: run the core's domain if we can, else idle - but not
-	 * when we hold the core for @d: the siblings are vacating for us,
-	 * and a need_resched set from in here would be cleared when
-	 * __schedule() returns.  A takeover that could not reserve (a
-	 * sibling holds the core at an equal or higher rank) runs the
-	 * core's domain like any other waiter: it idled instead, and the
-	 * task of that domain it had just pulled waited beside it.
+	 * when we hold or are about to take the core for @d: the siblings
+	 * are vacating for us, and a need_resched set from in here would
+	 * be cleared when __schedule() returns.
 	 */
 	run = NULL;
-	e = core->resv_cpu == cpu ? CD_NONE : cd_core_domain(core, cpu);
+	e = takeover || core->resv_cpu == cpu ? CD_NONE : cd_core_domain(core, cpu);
 	if (e != CD_NONE && cd_allowed(core, cpu, e))
 		run = cd_find_for(rq, e, cpu);
 	/*
