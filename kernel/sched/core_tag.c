@@ -106,6 +106,9 @@ struct cd_core {
  * @fi_start:	rq clock when forced idle began, 0 if not forced idle.
  * @fi_task:	the task the forced idle is charged to, under the rq lock.
  * @tree:	queued tasks by (domain, class rank), under the rq lock.
+ * @only:	the domain of every task in @tree, CD_NONE when it holds none or
+ *		tasks of several; a hint, read without locks.
+ * @mixed:	@tree holds tasks of several domains; a hint likewise.
  * @bound:	the wait-bound timer of a waiting CPU.
  * @kick:	irq_work that makes this CPU reschedule.
  * @fi_ns:	total forced-idle time.
@@ -113,6 +116,7 @@ struct cd_core {
  * @nr_alt:	picks that ran another task of the core's domain instead.
  * @nr_kicks:	kicks this CPU sent.
  * @nr_steals:	tasks this CPU pulled in while forced idle.
+ * @nr_strangers: of those, tasks taken from a core of another domain.
  */
 struct cd_cpu {
 	struct cd_core		*core;
@@ -126,6 +130,8 @@ struct cd_cpu {
 	struct task_struct	*fi_task;
 	bool			fair_waits;	/* core_domain_cpu_fair_waits() */
 	struct rb_root		tree;
+	u32			only;
+	bool			mixed;
 	struct hrtimer		bound;
 	struct irq_work		kick;
 	u64			fi_ns;
@@ -133,6 +139,7 @@ struct cd_cpu {
 	u64			nr_alt;
 	u64			nr_kicks;
 	u64			nr_steals;
+	u64			nr_strangers;
 };
 
 static DEFINE_PER_CPU(struct cd_cpu, cd_cpus);
@@ -246,6 +253,21 @@ static struct task_struct *cd_find_for(struct rq *rq, u32 d, int cpu)
 	return NULL;
 }
 
+static inline u32 cd_node_domain(struct rb_node *node)
+{
+	return node ? core_domain_id(__node_2_cd(node)->core_domain) : CD_NONE;
+}
+
+/* Publish which domains @cc's tree holds, for forced-idle balancing. */
+static void cd_tree_changed(struct cd_cpu *cc)
+{
+	u32 lo = cd_node_domain(rb_first(&cc->tree));
+	u32 hi = cd_node_domain(rb_last(&cc->tree));
+
+	WRITE_ONCE(cc->only, lo == hi ? lo : CD_NONE);
+	WRITE_ONCE(cc->mixed, lo != hi);
+}
+
 /**
  * core_domain_enqueue - track a task queued on @rq
  * @rq: the runqueue, locked
@@ -255,9 +277,12 @@ static struct task_struct *cd_find_for(struct rq *rq, u32 d, int cpu)
  */
 void core_domain_enqueue(struct rq *rq, struct task_struct *p)
 {
+	struct cd_cpu *cc = cd_cpu(cpu_of(rq));
+
 	if (p->se.sched_delayed || !RB_EMPTY_NODE(&p->core_domain_node))
 		return;
-	rb_add(&p->core_domain_node, &cd_cpu(cpu_of(rq))->tree, cd_less);
+	rb_add(&p->core_domain_node, &cc->tree, cd_less);
+	cd_tree_changed(cc);
 }
 
 static void cd_account_fi(struct cd_cpu *cc, u64 now);
@@ -282,6 +307,7 @@ void core_domain_dequeue(struct rq *rq, struct task_struct *p)
 	if (!RB_EMPTY_NODE(&p->core_domain_node)) {
 		rb_erase(&p->core_domain_node, &cc->tree);
 		RB_CLEAR_NODE(&p->core_domain_node);
+		cd_tree_changed(cc);
 	}
 	/* @p is still counted in nr_running here. */
 	if (READ_ONCE(cc->want) != CD_NONE && rq->curr == rq->idle &&
@@ -861,6 +887,7 @@ void core_domain_cpu_starting(unsigned int cpu)
 	cc->want = CD_NONE;
 	cc->rank = CD_RANK_IDLE;
 	cc->tree = RB_ROOT;
+	cc->only = CD_NONE;
 	hrtimer_init(&cc->bound, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
 	cc->bound.function = cd_bound_fn;
 	init_irq_work(&cc->kick, cd_kick_fn);
@@ -1056,10 +1083,92 @@ static bool cd_steal_from(int this, int that, u32 e)
 }
 
 /*
+ * Packing.  The pull above brings a task to where its domain runs; some
+ * layouts no pull changes.  Three domains of three threads on four cores
+ * (A, B, C) settle as often as not with two cores shared: A | B and
+ * B | B + C, where C waits behind B and, when it runs, idles the other
+ * B.  The oracle shares one core: A | B + C, and B | B.  The load
+ * balancer sees nine tasks on eight CPUs either way.  So a forced-idle
+ * CPU, whose core is shared already, also takes in a stranger: a queued
+ * task, the only one of its domain on a core whose other tasks are all
+ * of one domain.  That core then runs without forced idle, and this one,
+ * which idled anyway, turns among one more domain.  With every core
+ * shared (more domains than cores) there is no such task, so nothing
+ * moves to and fro.
+ */
+
+/* Might @cpu hold a stranger?  Read without locks: a filter. */
+static bool cd_stranger_maybe(int cpu)
+{
+	struct cd_cpu *cc = cd_cpu(cpu), *sc;
+	struct cd_core *core = cc->core;
+	int i, s;
+
+	if (READ_ONCE(cpu_rq(cpu)->nr_running) < 2 || !READ_ONCE(cc->mixed))
+		return false;
+	for_each_core_sibling(core, i, s, sc) {
+		if (s != cpu && READ_ONCE(sc->mixed))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Take the stranger queued on @that, if it has one, to forced-idle @this:
+ * the one task of another domain than the one @that runs, whose siblings
+ * queue nothing else (read without their locks: a hint).
+ */
+static bool cd_take_stranger(int this, int that)
+{
+	struct rq *dst = cpu_rq(this), *src = cpu_rq(that);
+	struct cd_cpu *cc = cd_cpu(this), *sc;
+	struct task_struct *p, *q = NULL;
+	struct rb_node *node;
+	int i, s;
+	u32 f;
+
+	guard(irq)();
+	guard(double_rq_lock)(dst, src);
+
+	if (dst->curr != dst->idle || cd_pull_domain(cc, this) == CD_NONE)
+		return false;
+	f = cd_task_domain(src->curr);
+	if (f == CD_NONE)
+		return false;
+	for (node = rb_first(&cd_cpu(that)->tree); node; node = rb_next(node)) {
+		p = __node_2_cd(node);
+		if (core_domain_id(p->core_domain) == f)
+			continue;
+		if (q)
+			return false;
+		q = p;
+	}
+	if (!q || !cd_movable(src, q, this) || cd_task_throttled(q, this))
+		return false;
+	for_each_core_sibling(cd_cpu(that)->core, i, s, sc) {
+		u32 only = READ_ONCE(sc->only);
+
+		if (s != that && (READ_ONCE(sc->mixed) ||
+				  (only != CD_NONE && only != f)))
+			return false;
+	}
+	deactivate_task(src, q, 0);
+	set_task_cpu(q, this);
+	activate_task(dst, q, 0);
+	resched_curr(dst);
+	cc->nr_steals++;
+	cc->nr_strangers++;
+	trace_core_domain_steal(this, that, q, core_domain_id(q->core_domain));
+	return true;
+}
+
+/*
  * Balance callback of a CPU that just went forced idle.  Only CPUs that
  * wait for the domain to pull (their 'want', read without locks) are
- * locked and searched: the callback costs a walk over a few words when
- * there is nothing to pull, as with one task per domain.
+ * locked and searched, then, within the last-level cache, CPUs that
+ * queue several domains beside siblings that queue one: the callback
+ * costs a walk over a few words when there is nothing to pull, as with
+ * one task per domain.
  */
 static void cd_balance(struct rq *rq)
 {
@@ -1090,6 +1199,18 @@ static void cd_balance(struct rq *rq)
 			if (cd_steal_from(cpu, i, e))
 				goto out;
 		}
+	}
+	sd = rcu_dereference(per_cpu(sd_llc, cpu));
+	if (!sd)
+		goto out;
+	for_each_cpu_wrap(i, sched_domain_span(sd), cpu + 1) {
+		if (need_resched())
+			break;
+		if (cd_cpu(i)->core == cd_cpu(cpu)->core ||
+		    !cd_stranger_maybe(i))
+			continue;
+		if (cd_take_stranger(cpu, i))
+			break;
 	}
 out:
 	raw_spin_rq_lock_irq(rq);
@@ -1127,11 +1248,11 @@ static int cd_cores_show(struct seq_file *m, void *v)
 			   cd_show_id(core->tag), cd_show_id(core->resv),
 			   core->nr_flips);
 		for_each_core_sibling(core, i, s, sc) {
-			seq_printf(m, "  cpu %d cur %d old %d want %d fi_us %llu fi %llu alt %llu kicks %llu steals %llu\n",
+			seq_printf(m, "  cpu %d cur %d old %d want %d fi_us %llu fi %llu alt %llu kicks %llu steals %llu strangers %llu\n",
 				   s, cd_show_id(sc->cur), cd_show_id(sc->old),
 				   cd_show_id(sc->want), sc->fi_ns / NSEC_PER_USEC,
 				   sc->nr_fi, sc->nr_alt, sc->nr_kicks,
-				   sc->nr_steals);
+				   sc->nr_steals, sc->nr_strangers);
 		}
 		raw_spin_unlock_irqrestore(&core->lock, flags);
 	}
