@@ -67,7 +67,7 @@ static __always_inline bool core_domain_match(int cpu, struct task_struct *p)
 	return !core_domain_enabled() || core_domain_cpu_match(cpu, p);
 }
 
-/* RT placement: prefer the CPUs of @mask where @p would not wait. */
+/* RT and deadline placement: the CPUs of @mask where @p would not wait. */
 static __always_inline void core_domain_narrow(struct cpumask *mask,
 					       struct task_struct *p)
 {

@@ -960,14 +960,15 @@ bool core_domain_cpu_fair_waits(int cpu)
 
 /**
  * core_domain_cpu_narrow - keep the candidate CPUs where @p would not wait
- * @mask: candidate CPUs (find_lowest_rq()'s lowest_mask), narrowed in place
- * @p: the real-time task being placed
+ * @mask: candidate CPUs (find_lowest_rq()'s lowest_mask, find_later_rq()'s
+ *	  later_mask), narrowed in place
+ * @p: the real-time or deadline task being placed
  *
  * Clears the CPUs of @mask whose siblings run or hold the core for another
  * domain (core_domain_cpu_match()), unless that would clear them all: a
- * real-time task placed there takes the core and forces its siblings
- * idle, while a CPU of an idle core or of a core of @p's domain costs
- * nobody anything.  A hint, read without the core locks.
+ * real-time or deadline task placed there takes the core and forces its
+ * siblings idle, while a CPU of an idle core or of a core of @p's domain
+ * costs nobody anything.  A hint, read without the core locks.
  */
 void core_domain_cpu_narrow(struct cpumask *mask, struct task_struct *p)
 {

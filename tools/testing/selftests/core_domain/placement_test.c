@@ -34,12 +34,18 @@
 #include <time.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/prctl.h>
+#include <linux/sched/types.h>
 
 #include "../kselftest_harness.h"
 #include "cd_timeline.h"
+
+#ifndef SCHED_DEADLINE
+#define SCHED_DEADLINE	6
+#endif
 
 #define PLACEMENT	"/sys/kernel/debug/core_domain/placement"
 #define MAXT		16
@@ -418,19 +424,36 @@ TEST_F(place, wakeups_avoid_other_domain)
 	EXPECT_GE(on.packed, 0.6);
 }
 
-/* What the SCHED_FIFO thread saw: its wakeups, and those beside domain A. */
+/* What the woken thread saw: its wakeups, and those beside domain A. */
 struct rt_seen {
 	long wakeups, beside;
 };
 
+static int sched_setattr_dl(uint64_t runtime, uint64_t deadline,
+			    uint64_t period)
+{
+	struct sched_attr a = {
+		.size = sizeof(a),
+		.sched_policy = SCHED_DEADLINE,
+		.sched_runtime = runtime,
+		.sched_deadline = deadline,
+		.sched_period = period,
+	};
+
+	return syscall(__NR_sched_setattr, 0, &a, 0);
+}
+
 /*
  * Domain A spins on the first thread of every core but the last; a
- * SCHED_FIFO thread of domain B wakes every 2 ms for 1 ms of work, first
- * placed beside A.  It outranks A: wherever it wakes beside A, it takes
- * the core and forces A's thread idle.  Returns the share of its wakeups
- * that found it beside A (on a CPU whose sibling runs A).
+ * thread of domain B, SCHED_FIFO or SCHED_DEADLINE (@policy), wakes every
+ * 2 ms for 1 ms of work, first placed beside A.  It outranks A: wherever
+ * it wakes beside A, it takes the core and forces A's thread idle.
+ * Returns the share of its wakeups that found it beside A (on a CPU whose
+ * sibling runs A).  A deadline task must be allowed every CPU, so it
+ * becomes one only once it is there.
  */
-static double rt_beside_share(struct timeline *tl, struct rt_seen *seen)
+static double rt_beside_share(struct timeline *tl, struct rt_seen *seen,
+			      int policy)
 {
 	int core[CD_MAXCPU][2], ncore, beside[CD_MAXCPU] = { 0 };
 	int cpu, k;
@@ -466,7 +489,8 @@ static double rt_beside_share(struct timeline *tl, struct rt_seen *seen)
 		cpu_set_t all;
 
 		if (prctl(PR_SET_CORE_DOMAIN, PR_CORE_DOMAIN_NEW, 0, 0, 0) < 0 ||
-		    sched_setscheduler(0, SCHED_FIFO, &sp))
+		    (policy == SCHED_FIFO &&
+		     sched_setscheduler(0, SCHED_FIFO, &sp)))
 			exit(1);
 		/* Start beside A, then let the scheduler choose. */
 		pin_to(core[0][1]);
@@ -474,6 +498,9 @@ static double rt_beside_share(struct timeline *tl, struct rt_seen *seen)
 		for (cpu = 0; cpu < tl->ncpu; cpu++)
 			CPU_SET(cpu, &all);
 		sched_setaffinity(0, sizeof(all), &all);
+		if (policy == SCHED_DEADLINE &&
+		    sched_setattr_dl(2000000, 4000000, 4000000))
+			exit(1);
 		clock_gettime(CLOCK_MONOTONIC, &end);
 		end.tv_sec += 2;
 		for (;;) {
@@ -513,12 +540,37 @@ TEST_F(place, rt_wakeups_avoid_other_domain)
 
 	ASSERT_NE(MAP_FAILED, seen);
 	ASSERT_EQ(0, set_placement(0));
-	off = rt_beside_share(self->tl, seen);
+	off = rt_beside_share(self->tl, seen, SCHED_FIFO);
 	ASSERT_EQ(0, set_placement(1));
-	on = rt_beside_share(self->tl, seen);
+	on = rt_beside_share(self->tl, seen, SCHED_FIFO);
 	ASSERT_LE(0, off);
 	ASSERT_LE(0, on);
 	TH_LOG("SCHED_FIFO wakeups beside another domain: %.0f%% placement off, %.0f%% on (%ld wakeups)",
+	       off * 100, on * 100, seen->wakeups);
+	EXPECT_GE(0.2, on);
+	munmap(seen, sizeof(*seen));
+}
+
+/*
+ * Deadline wakeups likewise: select_task_rq_dl() keeps a woken task on
+ * its CPU unless a deadline task that it cannot preempt runs there; with
+ * placement it also looks further when a sibling runs another domain,
+ * and find_later_rq() prefers CPUs where the task would not wait.
+ */
+TEST_F(place, dl_wakeups_avoid_other_domain)
+{
+	struct rt_seen *seen = mmap(NULL, sizeof(*seen), PROT_READ | PROT_WRITE,
+				    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	double off, on;
+
+	ASSERT_NE(MAP_FAILED, seen);
+	ASSERT_EQ(0, set_placement(0));
+	off = rt_beside_share(self->tl, seen, SCHED_DEADLINE);
+	ASSERT_EQ(0, set_placement(1));
+	on = rt_beside_share(self->tl, seen, SCHED_DEADLINE);
+	ASSERT_LE(0, off) TH_LOG("no wakeups: SCHED_DEADLINE refused?");
+	ASSERT_LE(0, on) TH_LOG("no wakeups: SCHED_DEADLINE refused?");
+	TH_LOG("SCHED_DEADLINE wakeups beside another domain: %.0f%% placement off, %.0f%% on (%ld wakeups)",
 	       off * 100, on * 100, seen->wakeups);
 	EXPECT_GE(0.2, on);
 	munmap(seen, sizeof(*seen));
