@@ -1059,6 +1059,18 @@ static u32 cd_pull_domain(struct cd_cpu *cc, int cpu)
 	return e;
 }
 
+/* Move @p from @src to idle @dst, which pulls it.  Both rq locks held. */
+static void cd_pull(struct rq *dst, struct rq *src, struct task_struct *p)
+{
+	deactivate_task(src, p, 0);
+	set_task_cpu(p, cpu_of(dst));
+	activate_task(dst, p, 0);
+	resched_curr(dst);
+	cd_cpu(cpu_of(dst))->nr_steals++;
+	trace_core_domain_steal(cpu_of(dst), cpu_of(src), p,
+				core_domain_id(p->core_domain));
+}
+
 /* Pull the task of domain @e that @that waits to run, to idle @this. */
 static bool cd_steal_from(int this, int that, u32 e)
 {
@@ -1074,12 +1086,7 @@ static bool cd_steal_from(int this, int that, u32 e)
 	p = cd_find_for(src, e, this);
 	if (!p)
 		return false;
-	deactivate_task(src, p, 0);
-	set_task_cpu(p, this);
-	activate_task(dst, p, 0);
-	resched_curr(dst);
-	cc->nr_steals++;
-	trace_core_domain_steal(this, that, p, e);
+	cd_pull(dst, src, p);
 	return true;
 }
 
@@ -1153,13 +1160,8 @@ static bool cd_take_stranger(int this, int that)
 				  (only != CD_NONE && only != f)))
 			return false;
 	}
-	deactivate_task(src, q, 0);
-	set_task_cpu(q, this);
-	activate_task(dst, q, 0);
-	resched_curr(dst);
-	cc->nr_steals++;
+	cd_pull(dst, src, q);
 	cc->nr_strangers++;
-	trace_core_domain_steal(this, that, q, core_domain_id(q->core_domain));
 	return true;
 }
 

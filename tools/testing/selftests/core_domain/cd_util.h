@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers the core-domain selftests share: writing a control file in one
- * write(), and the kernel log as they read it - records of /dev/kmsg one
- * at a time, and the splats (the lines the harness's report.py fails a
- * run on).  Header-only; each test includes it once.
+ * write(), making a task SCHED_DEADLINE, and the kernel log as they read
+ * it - records of /dev/kmsg one at a time, and the splats (the lines the
+ * harness's report.py fails a run on).  Header-only; each test includes
+ * it once.
  */
 #ifndef CD_UTIL_H
 #define CD_UTIL_H
@@ -11,11 +12,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/sched/types.h>
+
+#ifndef SCHED_DEADLINE
+#define SCHED_DEADLINE	6
+#endif
 
 static inline double cd_now_s(void)
 {
@@ -82,6 +90,21 @@ putf(const char *path, const char *fmt, ...)
 	vsnprintf(val, sizeof(val), fmt, ap);
 	va_end(ap);
 	return put(path, val);
+}
+
+/* Make @tid (0: the caller) SCHED_DEADLINE.  0, or -1 and errno. */
+static inline int cd_setattr_dl(pid_t tid, uint64_t runtime, uint64_t deadline,
+				uint64_t period)
+{
+	struct sched_attr a = {
+		.size = sizeof(a),
+		.sched_policy = SCHED_DEADLINE,
+		.sched_runtime = runtime,
+		.sched_deadline = deadline,
+		.sched_period = period,
+	};
+
+	return syscall(__NR_sched_setattr, tid, &a, 0);
 }
 
 static const char * const cd_splat_words[] = {

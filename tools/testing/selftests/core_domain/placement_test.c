@@ -34,18 +34,13 @@
 #include <time.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/prctl.h>
-#include <linux/sched/types.h>
 
 #include "../kselftest_harness.h"
+#include "cd_util.h"
 #include "cd_timeline.h"
-
-#ifndef SCHED_DEADLINE
-#define SCHED_DEADLINE	6
-#endif
 
 #define PLACEMENT	"/sys/kernel/debug/core_domain/placement"
 #define MAXT		16
@@ -429,20 +424,6 @@ struct rt_seen {
 	long wakeups, beside;
 };
 
-static int sched_setattr_dl(uint64_t runtime, uint64_t deadline,
-			    uint64_t period)
-{
-	struct sched_attr a = {
-		.size = sizeof(a),
-		.sched_policy = SCHED_DEADLINE,
-		.sched_runtime = runtime,
-		.sched_deadline = deadline,
-		.sched_period = period,
-	};
-
-	return syscall(__NR_sched_setattr, 0, &a, 0);
-}
-
 /*
  * Domain A spins on the first thread of every core but the last; a
  * thread of domain B, SCHED_FIFO or SCHED_DEADLINE (@policy), wakes every
@@ -499,7 +480,7 @@ static double rt_beside_share(struct timeline *tl, struct rt_seen *seen,
 			CPU_SET(cpu, &all);
 		sched_setaffinity(0, sizeof(all), &all);
 		if (policy == SCHED_DEADLINE &&
-		    sched_setattr_dl(2000000, 4000000, 4000000))
+		    cd_setattr_dl(0, 2000000, 4000000, 4000000))
 			exit(1);
 		clock_gettime(CLOCK_MONOTONIC, &end);
 		end.tv_sec += 2;
@@ -524,6 +505,27 @@ static double rt_beside_share(struct timeline *tl, struct rt_seen *seen,
 	return seen->wakeups ? (double)seen->beside / seen->wakeups : -1;
 }
 
+/* Both ways for @policy; at most 20% of the wakeups beside A with placement. */
+static void wakeups_beside(struct __test_metadata *_metadata,
+			   struct timeline *tl, int policy, const char *name)
+{
+	struct rt_seen *seen = mmap(NULL, sizeof(*seen), PROT_READ | PROT_WRITE,
+				    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	double off, on;
+
+	ASSERT_NE(MAP_FAILED, seen);
+	ASSERT_EQ(0, set_placement(0));
+	off = rt_beside_share(tl, seen, policy);
+	ASSERT_EQ(0, set_placement(1));
+	on = rt_beside_share(tl, seen, policy);
+	ASSERT_LE(0, off) TH_LOG("no wakeups: %s refused?", name);
+	ASSERT_LE(0, on) TH_LOG("no wakeups: %s refused?", name);
+	TH_LOG("%s wakeups beside another domain: %.0f%% placement off, %.0f%% on (%ld wakeups)",
+	       name, off * 100, on * 100, seen->wakeups);
+	EXPECT_GE(0.2, on);
+	munmap(seen, sizeof(*seen));
+}
+
 /*
  * Real-time wakeups: a SCHED_FIFO task woken beside another domain takes
  * the core and forces the sibling idle, where an idle core was free.
@@ -534,21 +536,7 @@ static double rt_beside_share(struct timeline *tl, struct rt_seen *seen,
  */
 TEST_F(place, rt_wakeups_avoid_other_domain)
 {
-	struct rt_seen *seen = mmap(NULL, sizeof(*seen), PROT_READ | PROT_WRITE,
-				    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	double off, on;
-
-	ASSERT_NE(MAP_FAILED, seen);
-	ASSERT_EQ(0, set_placement(0));
-	off = rt_beside_share(self->tl, seen, SCHED_FIFO);
-	ASSERT_EQ(0, set_placement(1));
-	on = rt_beside_share(self->tl, seen, SCHED_FIFO);
-	ASSERT_LE(0, off);
-	ASSERT_LE(0, on);
-	TH_LOG("SCHED_FIFO wakeups beside another domain: %.0f%% placement off, %.0f%% on (%ld wakeups)",
-	       off * 100, on * 100, seen->wakeups);
-	EXPECT_GE(0.2, on);
-	munmap(seen, sizeof(*seen));
+	wakeups_beside(_metadata, self->tl, SCHED_FIFO, "SCHED_FIFO");
 }
 
 /*
@@ -559,21 +547,7 @@ TEST_F(place, rt_wakeups_avoid_other_domain)
  */
 TEST_F(place, dl_wakeups_avoid_other_domain)
 {
-	struct rt_seen *seen = mmap(NULL, sizeof(*seen), PROT_READ | PROT_WRITE,
-				    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	double off, on;
-
-	ASSERT_NE(MAP_FAILED, seen);
-	ASSERT_EQ(0, set_placement(0));
-	off = rt_beside_share(self->tl, seen, SCHED_DEADLINE);
-	ASSERT_EQ(0, set_placement(1));
-	on = rt_beside_share(self->tl, seen, SCHED_DEADLINE);
-	ASSERT_LE(0, off) TH_LOG("no wakeups: SCHED_DEADLINE refused?");
-	ASSERT_LE(0, on) TH_LOG("no wakeups: SCHED_DEADLINE refused?");
-	TH_LOG("SCHED_DEADLINE wakeups beside another domain: %.0f%% placement off, %.0f%% on (%ld wakeups)",
-	       off * 100, on * 100, seen->wakeups);
-	EXPECT_GE(0.2, on);
-	munmap(seen, sizeof(*seen));
+	wakeups_beside(_metadata, self->tl, SCHED_DEADLINE, "SCHED_DEADLINE");
 }
 
 TEST_HARNESS_MAIN

@@ -75,10 +75,6 @@
 #include "cd_util.h"
 #include "cd_timeline.h"
 
-#ifndef SCHED_DEADLINE
-#define SCHED_DEADLINE	6
-#endif
-
 #define TRACEFS		"/sys/kernel/tracing/"
 #define CDDBG		"/sys/kernel/debug/core_domain/"
 #define CG		"/sys/fs/cgroup"
@@ -185,20 +181,6 @@ static int threads_of(pid_t pid, pid_t *tids, int max)
 	if (d)
 		closedir(d);
 	return n;
-}
-
-static int sched_setattr_dl(pid_t tid, uint64_t runtime, uint64_t deadline,
-			    uint64_t period)
-{
-	struct sched_attr a = {
-		.size = sizeof(a),
-		.sched_policy = SCHED_DEADLINE,
-		.sched_runtime = runtime,
-		.sched_deadline = deadline,
-		.sched_period = period,
-	};
-
-	return syscall(__NR_sched_setattr, tid, &a, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1209,7 +1191,7 @@ static void *th_dl(void *arg)
 	volatile int i;
 
 	/* 1 ms every 10 ms: throttled by its own reservation. */
-	if (sched_setattr_dl(0, 1000000, 8000000, 10000000)) {
+	if (cd_setattr_dl(0, 1000000, 8000000, 10000000)) {
 		sh->dl_errno = errno;
 		count(C_DL_FAIL);
 	}
