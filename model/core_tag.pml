@@ -40,11 +40,21 @@
  *                   more, and the bound timer may fire whenever its CPU
  *                   waits - a superset of the behaviours, so kick[], fin[]
  *                   and tmr[] need not be part of the state
+ *   MOVE            a mover (PR_SET_CORE_DOMAIN, a cpu.core_domain write)
+ *                   moves the task p running on CPU 0 to another domain,
+ *                   once per run, and waits for CPU 0 to have re-picked p
+ *                   or switched it out (stop_one_cpu(); see proctype
+ *                   mover); safety: once the call has returned, p never
+ *                   runs in its new domain beside another domain
  * Deliberately broken variants, each must give a counterexample:
  *   BROKEN_RELEASE_EARLY   cd_claim drops 'old' at once (release before
  *                          the switch instead of in core_domain_switch)
  *   BROKEN_NO_OLD_CHECK    cd_allowed ignores the siblings' 'old'
  *   BROKEN_NO_KICK         cd_reserve reserves but kicks nobody
+ *   BROKEN_MOVE_NO_SYNC    MOVE: core_domain_set_task() returns right after
+ *                          marking p moved (the code before the stopper
+ *                          sync): p runs in its new domain under the claim
+ *                          of its old one
  */
 
 #ifndef NT
@@ -115,8 +125,27 @@ bit online[NT];			/* cpu_online() */
 bit insw[NT];			/* ghost: between pick and switch */
 byte hp_left = HP;		/* offline operations left */
 
+/*
+ * MOVE: the task p that CPU 0 runs is moved to domain mv_to by a mover
+ * on another CPU (core_domain_set_task()).  p's domain as the trace and
+ * the claims know it stays running[0]/cur[0] until CPU 0 re-picks it
+ * (resume: running[0] = mv_to) or switches it out.
+ */
+#ifdef MOVE
+byte mv_to = NONE;		/* p's new domain while p runs on CPU 0;
+				 * NONE: not moved yet, or p is gone */
+bit mv_on;			/* p->core_domain_moved: p runs on CPU 0 under
+				 * the claim it was picked under, the move not
+				 * yet in effect (no resume, no switch-out) */
+bit p_cur;			/* p is still rq->curr of CPU 0 */
+bit mv_ret;			/* the move call has returned */
+hidden byte mv_from, mv_dst;	/* p's old and new domain, for the trails */
+#else
+hidden byte mv_to = NONE, mv_on, p_cur, mv_ret, mv_from, mv_dst;
+#endif
+
 /* Scratch of the d_steps: not part of the state. */
-hidden byte s, s2, ok, e, cr, split, v;
+hidden byte s, s2, ok, e, cr, split, v, pag;
 
 #define COMPAT(x, d)	((x) == NONE || (x) == (d))	/* cd_compatible() */
 
@@ -138,6 +167,10 @@ inline dump_state()
 	}
 	printf("      core: resv %c resv_cpu %c resv_rank %c\n", DOM(resv),
 	       (resv_cpu == NOCPU -> 45 : 48 + resv_cpu), CLS(resv_rank));
+#ifdef MOVE
+	printf("      p: moved %c -> %c, runs on cpu0 %c, move pending %c, call returned %c\n",
+	       DOM(mv_from), DOM(mv_dst), YN(p_cur), YN(mv_on), YN(mv_ret));
+#endif
 	s2 = 0
 }
 
@@ -233,11 +266,13 @@ inline cd_conflict_rank(c, d)
 }
 
 /*
- * cd_claim(core, cc, c, d, rk, switching).  switching is 'next !=
- * rq->curr'; the model always switches (see README: with old == NONE at
- * every pick, asserted below, the two agree whenever they matter).
+ * cd_claim(core, cc, c, d, rk, sw).  sw is switching, 'next != rq->curr':
+ * the model switches on every pick (see README: with old == NONE at every
+ * pick, asserted below, the two agree whenever they matter) except when
+ * CPU 0 picks a moved p again (MOVE), whose new domain then replaces the
+ * old one at once: nothing leaves.
  */
-inline cd_claim(c, d, rk)
+inline cd_claim(c, d, rk, sw)
 {
 #ifdef BROKEN_RELEASE_EARLY
 	/* what leaves is released at once, before the switch */
@@ -248,7 +283,8 @@ inline cd_claim(c, d, rk)
 	old[c] = NONE;
 #else
 	if
-	:: cur[c] != (d) && old[c] == NONE -> old[c] = cur[c]
+	:: !(sw) -> old[c] = NONE
+	:: (sw) && cur[c] != (d) && old[c] == NONE -> old[c] = cur[c]
 	:: else
 	fi;
 #endif
@@ -322,11 +358,98 @@ inline cd_bound_fn(c)
 }
 
 /*
+ * Isolation, checked where cd_check_invariant() runs: the CPU that has
+ * just switched to a task of domain running[c] finds no sibling running
+ * another domain.  running[] changes only here, at a resume (MOVE, where
+ * this is checked too) and to NONE when a CPU goes offline, so every
+ * state with two siblings in different domains is caught at the
+ * transition that creates it.
+ */
+inline isolation(c)
+{
+	for (s : 0 .. NT - 1) {
+		if
+		:: s != (c) && running[c] != NONE && running[s] != NONE &&
+		   running[s] != running[c] ->
+			printf("VIOLATION isolation: cpu%d switches to domain %c while cpu%d runs domain %c\n",
+			       c, DOM(running[c]), s, DOM(running[s]))
+		:: else
+		fi;
+		assert(s == (c) || running[c] == NONE || running[s] == NONE ||
+		       running[s] == running[c])
+	}
+}
+
+/*
+ * MOVE, the property: once the move call has returned and while p runs
+ * on CPU 0 (user code, or in the kernel before its next switch), no
+ * sibling runs another domain than p's new one - neither one that ran
+ * beside p's old domain nor one started later under CPU 0's old claim.
+ * It can only become false where mv_ret rises or a sibling's running[]
+ * changes (p_cur only falls, mv_to is fixed while p_cur), and is asserted
+ * there: at the return and at every switch (and at the resume).
+ */
+inline move_safe()
+{
+#ifdef MOVE
+	for (s : 1 .. NT - 1) {
+		if
+		:: mv_ret && p_cur && running[s] != NONE && running[s] != mv_to ->
+			printf("VIOLATION move: the move has returned, cpu0 runs p in domain %c (claim %c) while cpu%d runs domain %c\n",
+			       DOM(mv_to), DOM(cur[0]), s, DOM(running[s]))
+		:: else
+		fi;
+		assert(!(mv_ret && p_cur && running[s] != NONE && running[s] != mv_to))
+	}
+#else
+	skip
+#endif
+}
+
+/*
+ * MOVE: p's move takes effect, at its re-pick (resume) or its switch-out.
+ * The mover's stop_one_cpu() returns at the earliest here (its stopper
+ * preempts p, so it has run only after one of the two); the model returns
+ * right here, the earliest moment, which is the strongest check: the
+ * property only gains obligations from an earlier return.
+ */
+inline move_effect()
+{
+	mv_on = 0;
+#ifndef BROKEN_MOVE_NO_SYNC
+	mv_ret = 1;
+	printf("move: stop_one_cpu(cpu0) is done: the move call returns\n");
+#endif
+	move_safe()
+}
+
+/*
+ * cd_resumed(rq, next), under core->lock: the moved p, picked again and
+ * allowed in its new domain, goes on in it (trace_core_domain_resume);
+ * checked like a switch to it.
+ */
+inline cd_resumed(c, d, ag)
+{
+#ifdef MOVE
+	if
+	:: (ag) && mv_on ->
+		running[c] = (d);
+		isolation(c);
+		move_effect()
+	:: else
+	fi
+#else
+	skip
+#endif
+}
+
+/*
  * core_domain_arbitrate(rq, next): next is a task of domain d, rank rk
  * (NONE/R_IDLE: the idle task or the stopper).  sf: cd_find() would find
- * a runnable task of the domain asked for, of rank sr.
+ * a runnable task of the domain asked for, of rank sr.  ag: next is the
+ * moved p, rq->curr, picked again (MOVE); cleared here unless p goes on.
  */
-inline core_domain_arbitrate(c, d, rk, sf, sr)
+inline core_domain_arbitrate(c, d, rk, sf, sr, ag)
 {
 	assert(old[c] == NONE);		/* the last switch has released it */
 	/* cd_end_fi(): accounting only */
@@ -354,14 +477,16 @@ inline core_domain_arbitrate(c, d, rk, sf, sr)
 #endif
 	if
 	:: ok ->
-		cd_claim(c, d, rk);
+		cd_claim(c, d, rk, !(ag));
 		if
 		:: want[c] != NONE ->
 			want[c] = NONE; want_rank[c] = 0;
 			tmr[c] = 0		/* hrtimer_try_to_cancel */
 		:: else
-		fi
+		fi;
+		cd_resumed(c, d, ag)
 	:: else ->
+		ag = 0;			/* p is switched out */
 		/* Conflict: takeover, else a substitute or forced idle. */
 		cd_conflict_rank(c, d);
 		if
@@ -374,9 +499,9 @@ inline core_domain_arbitrate(c, d, rk, sf, sr)
 		fi;
 		if
 		:: e != NONE && ok && (sf) ->
-			cd_claim(c, e, sr)	/* run = cd_find(rq, e); nr_alt++ */
+			cd_claim(c, e, sr, 1)	/* run = cd_find(rq, e); nr_alt++ */
 		:: else ->
-			cd_claim(c, NONE, R_IDLE)	/* forced idle */
+			cd_claim(c, NONE, R_IDLE, 1)	/* forced idle */
 		fi;
 		if
 		:: want[c] != (d) ->
@@ -435,33 +560,12 @@ inline core_domain_cpu_dying(c)
 	running[c] = NONE
 }
 
-/*
- * Isolation, checked where cd_check_invariant() runs: the CPU that has
- * just switched to a task of domain running[c] finds no sibling running
- * another domain.  running[] changes only here (and to NONE when a CPU goes
- * offline), so every state with two siblings in different domains is
- * caught at the transition that creates it.
- */
-inline isolation(c)
-{
-	for (s : 0 .. NT - 1) {
-		if
-		:: s != (c) && running[c] != NONE && running[s] != NONE &&
-		   running[s] != running[c] ->
-			printf("VIOLATION isolation: cpu%d switches to domain %c while cpu%d runs domain %c\n",
-			       c, DOM(running[c]), s, DOM(running[s]))
-		:: else
-		fi;
-		assert(s == (c) || running[c] == NONE || running[s] == NONE ||
-		       running[s] == running[c])
-	}
-}
-
 /* One hardware thread.  c: its CPU number within the core. */
 proctype cpu(byte c)
 {
 	byte pd, pr, sf, sr;		/* pick_task()'s choice, cd_find()'s */
 	bit back;			/* an offlined CPU comes back online */
+	bit ag;				/* MOVE, pick to switch: p goes on */
 
 end_run:	/* the current task (running[c], rank[c]) runs; IRQs on */
 	do
@@ -491,6 +595,11 @@ end_run:	/* the current task (running[c], rank[c]) runs; IRQs on */
 		:: !STABLE(c) ->
 			select(pd : 0 .. ND - 1);
 			select(pr : R_FAIR .. NR)
+#ifdef MOVE
+		:: c == 0 && mv_on ->
+			/* pick_task() returns the moved p again (rq->curr) */
+			pd = mv_to; pr = rank[c]; ag = 1
+#endif
 		fi;
 		/* what cd_find() would return: tasks queued here rank <= pr */
 		if
@@ -502,10 +611,22 @@ end_run:	/* the current task (running[c], rank[c]) runs; IRQs on */
 #endif
 		fi;
 		d_step {
-			core_domain_arbitrate(c, pd, pr, sf, sr);
+			pag = ag;
+			core_domain_arbitrate(c, pd, pr, sf, sr, ag);
 			insw[c] = 1;
-			printf("cpu%d: __schedule: pick_task() = domain %c class %c (cd_find would find: %c); core_domain_arbitrate() claims %c\n",
-			       c, DOM(pd), CLS(pr), (sf -> CLS(sr) : 45), DOM(cur[c]));
+			if
+			:: pag ->
+				printf("cpu%d: __schedule: pick_task() = the moved task p again, domain %c class %c (cd_find would find: %c); core_domain_arbitrate() claims %c\n",
+				       c, DOM(pd), CLS(pr), (sf -> CLS(sr) : 45), DOM(cur[c]));
+				if
+				:: ag -> printf("      p goes on in its new domain: trace_core_domain_resume()\n")
+				:: else
+				fi
+			:: else ->
+				printf("cpu%d: __schedule: pick_task() = domain %c class %c (cd_find would find: %c); core_domain_arbitrate() claims %c\n",
+				       c, DOM(pd), CLS(pr), (sf -> CLS(sr) : 45), DOM(cur[c]))
+			fi;
+			pag = 0;
 			dump_state();
 			pd = 0; pr = 0; sf = 0; sr = 0
 		}
@@ -526,10 +647,35 @@ end_run:	/* the current task (running[c], rank[c]) runs; IRQs on */
 #endif
 			d_step {
 				running[c] = cur[c];	/* rq->curr = next */
-				printf("cpu%d: trace_sched_switch() to domain %c (yields by itself: %c), core_domain_switch()\n",
-				       c, DOM(cur[c]), YN(fin[c]));
+				if
+				:: ag ->
+					printf("cpu%d: no switch, p goes on (yields by itself: %c)\n",
+					       c, YN(fin[c]))
+				:: else ->
+					printf("cpu%d: trace_sched_switch() to domain %c (yields by itself: %c), core_domain_switch()\n",
+					       c, DOM(cur[c]), YN(fin[c]))
+				fi;
 				isolation(c);		/* cd_check_invariant() */
 				core_domain_switch(c);
+#ifdef MOVE
+				if
+				:: c == 0 && mv_on && !ag ->	/* p switched out */
+					p_cur = 0;
+					move_effect()
+				:: else
+				fi;
+				if
+				:: c == 0 && p_cur && !ag ->	/* p, resumed, leaves */
+					p_cur = 0
+				:: else
+				fi;
+				if
+				:: !p_cur && mv_ret -> mv_to = NONE	/* nothing to check */
+				:: else
+				fi;
+				ag = 0;
+				move_safe();
+#endif
 				insw[c] = 0;
 				dump_state()
 			}
@@ -649,6 +795,42 @@ end_q:
 }
 #endif
 
+#ifdef MOVE
+/*
+ * The mover: core_domain_set_task(p, d) on the task p that CPU 0 runs,
+ * under CPU 0's rq lock (so not while CPU 0 is between pick and switch):
+ * p's new domain is written, p marked moved (mv_on; the domain it was
+ * picked under is running[0]), resched_curr(CPU 0) (a kick).  Then the
+ * sync, a no-op stop_one_cpu(0) whose stopper preempts p: the call returns
+ * when p has been re-picked or switched out (move_effect()).  One move per
+ * run, to the next domain up (or the one after, ND == 3).
+ */
+proctype mover()
+{
+end_wait:	/* p may never come: no move in this run */
+	atomic {
+		!insw[0] && running[0] != NONE;
+		if
+		:: mv_to = (running[0] + 1) % ND
+		:: ND > 2 -> mv_to = (running[0] + 2) % ND
+		fi;
+		d_step {
+			mv_from = running[0]; mv_dst = mv_to;
+			mv_on = 1; p_cur = 1;
+			kick[0] = 1;			/* resched_curr() */
+			printf("move: core_domain_set_task(): p on cpu0 moved from domain %c to %c, resched_curr(cpu0)\n",
+			       DOM(mv_from), DOM(mv_to));
+#ifdef BROKEN_MOVE_NO_SYNC
+			mv_ret = 1;			/* no sync: returns at once */
+			printf("move: the move call returns at once\n");
+			move_safe();
+#endif
+			dump_state()
+		}
+	}
+}
+#endif
+
 init {
 	atomic {
 		for (s : 0 .. NT - 1) {
@@ -660,6 +842,9 @@ init {
 			run cpu(e);
 			run bound(e)
 		}
+#ifdef MOVE
+		run mover();
+#endif
 		e = 0
 	}
 }
