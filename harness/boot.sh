@@ -20,7 +20,7 @@ mkdir -p "$outdir"
 rm -f "$outdir/console.log" "$outdir/results.log"
 : >"$outdir/results.log"
 
-accel=(-accel tcg)
+accel=(-accel "tcg${TCG_THREAD:+,thread=$TCG_THREAD}")
 if [ -n "${ICOUNT:-}" ]; then
 	# Deterministic virtual time: one host thread, instructions as clock.
 	accel=(-accel tcg,thread=single -icount "shift=$ICOUNT,sleep=off")

@@ -5,7 +5,7 @@
 
 pkgs="linux-source-6.12 qemu-system-x86 busybox-static gcc make flex bison bc
       libelf-dev libssl-dev cpio xz-utils git perl python3 libc6-dev file
-      python3-ply python3-git spin stress-ng"
+      python3-ply python3-git spin stress-ng rsync"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

@@ -23,6 +23,7 @@ for v in $variants; do
 		[ -z "${GUESTS:-}" ] || [[ " $GUESTS " == *" $name "* ]] || continue
 		IFS=x read -r s c t <<<"$topo"
 		[ "$append" = - ] && append=""
+		append=${append//+/ }
 		case $cpu in
 		intel) cpu=max,vendor=GenuineIntel ;;
 		amd)   cpu=max ;;

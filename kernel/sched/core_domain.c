@@ -57,6 +57,39 @@ bool __weak arch_core_domain_vulnerable(void)
 }
 
 /**
+ * arch_core_domain_enforce - the first domain exists: arm what the CPU needs
+ *
+ * Called once, with the CPU hotplug lock held, before any task joins a
+ * domain.  Architectures whose CPUs leak through state a thread leaves
+ * behind when it idles (x86: MDS store buffers) turn on the mitigation
+ * for idle here, so that its cost is paid only while domains enforce.
+ */
+void __weak arch_core_domain_enforce(void)
+{
+}
+
+/**
+ * arch_cpu_possible_smt_siblings - the SMT siblings of any possible CPU
+ * @cpu:	a possible CPU: online, offline, not present, or never brought
+ *		up since boot (maxcpus=, hot-add)
+ * @mask:	set to every possible CPU of @cpu's core, @cpu included
+ *
+ * Core domains fix each core's membership once at boot, for all possible
+ * CPUs: cpu_smt_mask() holds only the siblings online at the time, and a
+ * core put together from it as CPUs come up splits with some onlining
+ * orders.  Architectures that know the topology of CPUs which have not
+ * been up override this (x86: from the APIC IDs firmware enumerated).
+ * Without it, core domains use cpu_smt_mask() when every possible CPU is
+ * online at boot, and are unavailable otherwise.
+ *
+ * Return: 0, or -EOPNOTSUPP when the architecture cannot tell.
+ */
+int __weak arch_cpu_possible_smt_siblings(unsigned int cpu, struct cpumask *mask)
+{
+	return -EOPNOTSUPP;
+}
+
+/**
  * core_domain_available - may security domains be created?
  *
  * Return: true when this boot enforces core domains, false when they were
@@ -104,7 +137,8 @@ static const struct attribute_group core_domain_attr_group = {
 
 /*
  * Runs after the CPU bug bits are known and all boot CPUs are up, so that
- * cpu_smt_possible() reflects nosmt and the topology.
+ * cpu_smt_possible() reflects nosmt and the topology, and before user
+ * space can create a domain: the cores are set up here, once.
  */
 static int __init core_domain_init(void)
 {
@@ -120,6 +154,15 @@ static int __init core_domain_init(void)
 		core_domain_reason = "enforcing: CPU leaks data across SMT siblings";
 	} else {
 		core_domain_reason = "not needed: CPU not affected by cross-thread leaks";
+	}
+	/* Every possible CPU gets its core before domains can exist. */
+	if (core_domain_enforcing) {
+		const char *err = core_domain_init_cores();
+
+		if (err) {
+			core_domain_enforcing = false;
+			core_domain_reason = err;
+		}
 	}
 	pr_info("core_domain: mode %s, %s\n",
 		core_domain_mode_names[core_domain_mode], core_domain_reason);

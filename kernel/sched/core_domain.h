@@ -95,7 +95,10 @@ struct core_domain *core_domain_alloc(struct core_domain *parent);
 struct core_domain *core_domain_find(u32 id);
 void core_domain_publish(struct core_domain *d);
 void core_domain_put(struct core_domain *d);
-void core_domain_set_task(struct task_struct *p, struct core_domain *d);
+int core_domain_set_task(struct task_struct *p, struct core_domain *d);
+void core_domain_sync_moves(const struct cpumask *cpus);
+void core_domain_sync_move(struct task_struct *p, int cpu);
+void core_domain_settle(struct task_struct *p);
 bool core_domain_may_join(struct core_domain *d);
 
 static inline struct core_domain *core_domain_get(struct core_domain *d)

@@ -99,6 +99,7 @@ void core_domain_cgroup_unlock(void)
 void core_domain_cgroup_attach(struct task_struct *p)
 {
 	struct core_domain *c;
+	int cpu = -1;
 
 	/*
 	 * Nothing to do (and no global mutex on every migration) while no
@@ -110,7 +111,9 @@ void core_domain_cgroup_attach(struct task_struct *p)
 	mutex_lock(&core_domain_cgroup_mutex);
 	c = core_domain_cgroup_domain(p);
 	if (!core_domain_within(READ_ONCE(p->core_domain), c))
-		core_domain_set_task(p, c);
+		cpu = core_domain_set_task(p, c);
+	/* The migration completes only once @p runs in its new domain. */
+	core_domain_sync_move(p, cpu);
 	mutex_unlock(&core_domain_cgroup_mutex);
 }
 
@@ -127,10 +130,11 @@ void core_domain_cgroup_free(struct task_group *tg)
  * Move the tasks @tg governs into @d: @tg's own and those of descendants
  * that impose no domain of their own.  With @d NULL (nothing imposed any
  * more) they return to the host domain; otherwise tasks already within @d
- * stay where they are.
+ * stay where they are.  The CPUs of those that ran go into @sync.
  */
 static void core_domain_cgroup_retag(struct task_group *tg,
-				     struct core_domain *d)
+				     struct core_domain *d,
+				     struct cpumask *sync)
 {
 	struct cgroup_subsys_state *pos;
 	struct css_task_iter it;
@@ -144,9 +148,30 @@ static void core_domain_cgroup_retag(struct task_group *tg,
 		}
 		css_task_iter_start(pos, 0, &it);
 		while ((p = css_task_iter_next(&it))) {
+			int cpu = -1;
+
 			if (!d || !core_domain_within(READ_ONCE(p->core_domain), d))
-				core_domain_set_task(p, d);
+				cpu = core_domain_set_task(p, d);
+			if (cpu >= 0)
+				__cpumask_set_cpu(cpu, sync);
 		}
+		css_task_iter_end(&it);
+	}
+	rcu_read_unlock();
+}
+
+/* Drop the old domains of the moves that took effect in @tg's subtree. */
+static void core_domain_cgroup_settle(struct task_group *tg)
+{
+	struct cgroup_subsys_state *pos;
+	struct css_task_iter it;
+	struct task_struct *p;
+
+	rcu_read_lock();
+	css_for_each_descendant_pre(pos, &tg->css) {
+		css_task_iter_start(pos, 0, &it);
+		while ((p = css_task_iter_next(&it)))
+			core_domain_settle(p);
 		css_task_iter_end(&it);
 	}
 	rcu_read_unlock();
@@ -154,10 +179,10 @@ static void core_domain_cgroup_retag(struct task_group *tg,
 
 /*
  * Give @tg the domain @d (NULL: none of its own).  @fresh: @d was just
- * created for it.
+ * created for it.  Returns once every task moved runs in its new domain.
  */
 static int core_domain_cgroup_set(struct task_group *tg, struct core_domain *d,
-				  bool fresh)
+				  bool fresh, struct cpumask *sync)
 {
 	struct core_domain *p = tg_core_domain(tg->parent), *old;
 
@@ -174,8 +199,12 @@ static int core_domain_cgroup_set(struct task_group *tg, struct core_domain *d,
 	if (d == old)
 		return 0;
 	WRITE_ONCE(tg->core_domain, core_domain_get(d));
-	core_domain_cgroup_retag(tg, d ?: p);
+	core_domain_cgroup_retag(tg, d ?: p, sync);
 	core_domain_put(old);
+	if (!cpumask_empty(sync)) {
+		core_domain_sync_moves(sync);
+		core_domain_cgroup_settle(tg);
+	}
 	return 0;
 }
 
@@ -196,6 +225,7 @@ ssize_t core_domain_cgroup_write(struct kernfs_open_file *of, char *buf,
 {
 	struct task_group *tg = css_tg(of_css(of));
 	struct core_domain *d = NULL;
+	cpumask_var_t sync;
 	bool fresh = false;
 	u32 id = 0;
 	int err;
@@ -218,15 +248,21 @@ ssize_t core_domain_cgroup_write(struct kernfs_open_file *of, char *buf,
 		d = core_domain_find(id) ?: ERR_PTR(-EINVAL);
 	if (IS_ERR(d))
 		return PTR_ERR(d);
+	/* The CPUs where moved tasks run: their moves take effect there. */
+	if (!zalloc_cpumask_var(&sync, GFP_KERNEL)) {
+		core_domain_put(d);
+		return -ENOMEM;
+	}
 	/* Before the locks below: enabling takes the CPU hotplug lock. */
 	if (d)
 		core_domain_enable();
 
 	percpu_down_write(&cgroup_threadgroup_rwsem);
 	mutex_lock(&core_domain_cgroup_mutex);
-	err = core_domain_cgroup_set(tg, d, fresh);
+	err = core_domain_cgroup_set(tg, d, fresh, sync);
 	mutex_unlock(&core_domain_cgroup_mutex);
 	percpu_up_write(&cgroup_threadgroup_rwsem);
+	free_cpumask_var(sync);
 	core_domain_put(d);
 	return err ?: nbytes;
 }

@@ -38,6 +38,7 @@
 #include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/stop_machine.h>
 #include <linux/user_namespace.h>
 #include <linux/xarray.h>
 
@@ -172,13 +173,15 @@ void core_domain_fork(struct task_struct *p)
 }
 
 /**
- * core_domain_free - drop a dead task's domain reference
+ * core_domain_free - drop a dead task's domain references
  * @p: the task being freed
  */
 void core_domain_free(struct task_struct *p)
 {
 	core_domain_put(p->core_domain);
 	p->core_domain = NULL;
+	core_domain_put(p->core_domain_from);
+	p->core_domain_from = NULL;
 }
 
 /**
@@ -186,39 +189,125 @@ void core_domain_free(struct task_struct *p)
  * @p: the task
  * @d: the domain, or NULL for the host domain
  *
- * Under the task's rq lock the tree of queued tasks is kept in step; a
- * running task is rescheduled so that its CPU re-arbitrates before it runs
- * in its new domain.  Takes its own reference to @d.
+ * A task that does not run changes domain at once: wherever it is picked
+ * next, it is picked in @d.  A running task goes on under the domain its
+ * CPU claimed for it until that CPU picks again or it switches out
+ * (core_domain_arbitrate(), core_domain_switch()): only then does it run
+ * in @d, and only then may its CPU's siblings start what it leaves.  Its
+ * CPU is rescheduled, and the caller hands the CPU returned here to
+ * core_domain_sync_moves() once it may sleep, so that the move has taken
+ * effect when the caller returns to user space.  Its old domain stays
+ * referenced until then (@p->core_domain_from): its id cannot name a new
+ * domain while a CPU still runs under it.  Takes its own reference to @d.
+ *
+ * Return: the CPU @p runs on, or -1 when the move took effect at once.
  */
-void core_domain_set_task(struct task_struct *p, struct core_domain *d)
+int core_domain_set_task(struct task_struct *p, struct core_domain *d)
 {
-	struct core_domain *old;
+	struct core_domain *old, *put, *settled = NULL;
 	struct rq_flags rf;
 	struct rq *rq;
 	bool queued;
+	int cpu = -1;
 
 	rq = task_rq_lock(p, &rf);
 	update_rq_clock(rq);
 	old = p->core_domain;
-	if (old == d) {
-		task_rq_unlock(rq, p, &rf);
-		return;
+	if (!p->core_domain_moved) {
+		/* A move that has taken effect: its old domain may go. */
+		settled = p->core_domain_from;
+		WRITE_ONCE(p->core_domain_from, NULL);
 	}
+	if (old == d)
+		goto unlock;
 	queued = core_domain_enabled() && task_on_rq_queued(p);
 	if (queued)
 		core_domain_dequeue(rq, p);
+	put = old;
 	if (task_on_cpu(rq, p)) {
-		/* It runs under its old domain's claim until it switches. */
-		WRITE_ONCE(p->core_domain_moved, 1);
-		smp_wmb();	/* moved before domain: cd_check_invariant() */
+		/* It runs under @old (or an earlier domain) until it re-picks. */
+		if (!p->core_domain_moved) {
+			WRITE_ONCE(p->core_domain_from, old);
+			put = NULL;
+			WRITE_ONCE(p->core_domain_moved, 1);
+		}
+		cpu = cpu_of(rq);
 		resched_curr(rq);
+	} else {
+		trace_core_domain_move(p, core_domain_id(old), core_domain_id(d));
 	}
+	smp_wmb();	/* moved and from before domain: cd_check_invariant() */
 	WRITE_ONCE(p->core_domain, core_domain_get(d));
-	trace_core_domain_move(p, core_domain_id(old), core_domain_id(d));
 	if (queued)
 		core_domain_enqueue(rq, p);
 	task_rq_unlock(rq, p, &rf);
-	core_domain_put(old);
+	core_domain_put(put);
+	core_domain_put(settled);
+	return cpu;
+unlock:
+	if (p->core_domain_moved && task_on_cpu(rq, p))
+		cpu = cpu_of(rq);
+	task_rq_unlock(rq, p, &rf);
+	core_domain_put(settled);
+	return cpu;
+}
+
+/**
+ * core_domain_settle - drop the old domain of a move that took effect
+ * @p: a task passed to core_domain_set_task() and core_domain_sync_moves()
+ */
+void core_domain_settle(struct task_struct *p)
+{
+	struct core_domain *from = NULL;
+	struct rq_flags rf;
+	struct rq *rq;
+
+	if (!READ_ONCE(p->core_domain_from))
+		return;
+	rq = task_rq_lock(p, &rf);
+	if (!p->core_domain_moved) {
+		from = p->core_domain_from;
+		WRITE_ONCE(p->core_domain_from, NULL);
+	}
+	task_rq_unlock(rq, p, &rf);
+	core_domain_put(from);
+}
+
+static int cd_sync_stop(void *arg)
+{
+	return 0;
+}
+
+/**
+ * core_domain_sync_moves - wait until moves of running tasks took effect
+ * @cpus: the CPUs core_domain_set_task() returned
+ *
+ * Runs a stopper on each: it preempts whatever runs there, so when this
+ * returns every task moved while it ran on one of @cpus has switched out
+ * or been picked again under its new domain (a task that migrated
+ * switched out first).  A CPU that went offline ran its tasks away.
+ * Sleeps: call without spinlocks held.
+ */
+void core_domain_sync_moves(const struct cpumask *cpus)
+{
+	int cpu;
+
+	might_sleep();
+	for_each_cpu(cpu, cpus)
+		stop_one_cpu(cpu, cd_sync_stop, NULL);
+}
+
+/**
+ * core_domain_sync_move - core_domain_sync_moves() for one task
+ * @p: the task core_domain_set_task() moved
+ * @cpu: what it returned
+ */
+void core_domain_sync_move(struct task_struct *p, int cpu)
+{
+	if (cpu < 0)
+		return;
+	core_domain_sync_moves(cpumask_of(cpu));
+	core_domain_settle(p);
 }
 
 /**
@@ -256,11 +345,12 @@ static bool core_domain_may_move(struct task_struct *p, struct core_domain *d,
 static int core_domain_set(unsigned long id, pid_t pid, unsigned long scope)
 {
 	struct core_domain *d = NULL, *c;
-	struct task_struct *task, *p;
+	struct task_struct *task, *p, *moved = NULL;
+	struct pid *grp, *held = NULL;
+	cpumask_var_t sync;
 	enum pid_type type;
 	bool fresh = false;
-	struct pid *grp;
-	int err = 0, n;
+	int err = 0, n, cpu;
 
 	switch (scope) {
 	case PR_CORE_DOMAIN_SCOPE_THREAD:
@@ -277,18 +367,26 @@ static int core_domain_set(unsigned long id, pid_t pid, unsigned long scope)
 	}
 	if (pid < 0)
 		return -ESRCH;
+	if (id > CORE_DOMAIN_ID_MAX && id != PR_CORE_DOMAIN_NEW &&
+	    id != (unsigned long)-1)
+		return -EINVAL;
+	/* The CPUs where targets run: their moves take effect through them. */
+	if (!zalloc_cpumask_var(&sync, GFP_KERNEL))
+		return -ENOMEM;
 
 	if (id == PR_CORE_DOMAIN_NEW || id == (unsigned long)-1) {
 		d = core_domain_alloc(NULL);
-		if (IS_ERR(d))
+		if (IS_ERR(d)) {
+			free_cpumask_var(sync);
 			return PTR_ERR(d);
+		}
 		fresh = true;
-	} else if (id > CORE_DOMAIN_ID_MAX) {
-		return -EINVAL;
 	} else if (id) {
 		d = core_domain_find(id);
-		if (!d)
+		if (!d) {
+			free_cpumask_var(sync);
 			return -EINVAL;
+		}
 	}
 
 	/*
@@ -322,7 +420,11 @@ static int core_domain_set(unsigned long id, pid_t pid, unsigned long scope)
 			d->parent = core_domain_get(c);
 			core_domain_publish(d);
 		}
-		core_domain_set_task(task, d);
+		cpu = core_domain_set_task(task, d);
+		if (cpu >= 0) {
+			__cpumask_set_cpu(cpu, sync);
+			moved = get_task_struct(task);
+		}
 		goto out;
 	}
 	grp = task_pid_type(task, type);
@@ -343,12 +445,34 @@ static int core_domain_set(unsigned long id, pid_t pid, unsigned long scope)
 		core_domain_publish(d);
 	}
 	do_each_pid_thread(grp, type, p) {
-		core_domain_set_task(p, d);
+		cpu = core_domain_set_task(p, d);
+		if (cpu >= 0)
+			__cpumask_set_cpu(cpu, sync);
 	} while_each_pid_thread(grp, type, p);
+	held = get_pid(grp);
 out:
 	rcu_read_unlock();
 	read_unlock(&tasklist_lock);
+	/* Return only once every target runs in its new domain. */
+	if (!cpumask_empty(sync)) {
+		core_domain_sync_moves(sync);
+		if (moved)
+			core_domain_settle(moved);
+		if (held) {
+			read_lock(&tasklist_lock);
+			rcu_read_lock();
+			do_each_pid_thread(held, type, p) {
+				core_domain_settle(p);
+			} while_each_pid_thread(held, type, p);
+			rcu_read_unlock();
+			read_unlock(&tasklist_lock);
+		}
+	}
 	core_domain_cgroup_unlock();
+	put_pid(held);
+	if (moved)
+		put_task_struct(moved);
+	free_cpumask_var(sync);
 	if (!err && fresh)
 		err = d->id;
 	core_domain_put(d);

@@ -56,7 +56,11 @@ static unsigned int core_domain_wait_bound_us = 4000;
 
 u32 core_domain_max_id = CORE_DOMAIN_ID_MAX;
 
-/* Hardware threads per core handled; more are never seen together. */
+/*
+ * Hardware threads per core handled.  A core with more refuses core
+ * domains at boot (core_domain_init_cores()): its extra threads would
+ * never be checked against the others.
+ */
 #define CD_MAX_SMT	8
 
 
@@ -73,7 +77,10 @@ enum {
 /**
  * struct cd_core - arbitration state of one SMT core
  * @lock:	protects this and the cur/old/want fields of every sibling.
- * @cpus:	the CPUs of the core; fixed once set, also while offline.
+ * @cpus:	the CPUs of the core: every possible CPU of it, online or
+ *		not, from the topology at boot (core_domain_init_cores());
+ *		fixed from then on, so that no order of onlining splits a
+ *		core.  Offline CPUs claim nothing (CD_NONE).
  * @sib:	their per-CPU state, in the same order.
  * @nr_cpus:	how many.
  * @tag:	the domain the core last ran (for flip accounting).
@@ -96,7 +103,8 @@ struct cd_core {
 
 /**
  * struct cd_cpu - per-CPU arbitration state
- * @core:	the core this CPU belongs to.
+ * @core:	the core this CPU belongs to, NULL while core domains are not
+ *		available; set once at boot, before any reader.
  * @own:	core state, used when this CPU is the first of its core.
  * @cur:	claimed domain (see the header comment), under core->lock.
  * @old:	domain still leaving, under core->lock.
@@ -561,16 +569,25 @@ static void cd_stop_waiting(struct rq *rq, struct cd_cpu *cc)
 }
 
 /*
- * @p was picked under its current domain.  If it was moved while it ran
- * and keeps running, there is no sched_switch to say that it now runs in
- * its new domain: say it, under core->lock, before siblings can see the
- * old domain released.
+ * @p was moved to another domain while it ran here (core_domain_set_task())
+ * and the move takes effect now: it switched out, or this CPU picked it
+ * again under its new domain.  Until here it ran under the domain it was
+ * picked in, and the trace says so; when it goes on running, this is
+ * traced under core->lock, before a sibling can start what it left.
+ * Under @p's rq lock.
  */
+static inline void cd_move_done(struct task_struct *p)
+{
+	trace_core_domain_move(p, core_domain_id(p->core_domain_from),
+			       core_domain_id(p->core_domain));
+	WRITE_ONCE(p->core_domain_moved, 0);
+}
+
+/* @p was picked to run on under its current domain. */
 static inline void cd_resumed(struct rq *rq, struct task_struct *p)
 {
-	if (p->core_domain_moved && p == rq->curr)
-		trace_core_domain_resume(cpu_of(rq), p, cd_task_domain(p));
-	p->core_domain_moved = 0;
+	if (unlikely(p->core_domain_moved) && p == rq->curr)
+		cd_move_done(p);
 }
 
 /**
@@ -722,10 +739,10 @@ struct task_struct *core_domain_arbitrate(struct rq *rq, struct task_struct *nex
 /*
  * The invariant, checked against what the siblings really run rather than
  * against the arbitration state: when @next starts, no sibling's current
- * task is of another domain.  A task moved to another domain while it ran
- * keeps the domain it was started under until it next switches in
- * (core_domain_moved), so it is not judged by its new one.  Runs with IRQs
- * off: the siblings' tasks and domains stay valid (RCU).
+ * task is of another domain.  A sibling's task runs in the domain it was
+ * picked under: its current one, or while a move of it has not taken
+ * effect yet (core_domain_moved), the one it is moving from.  Runs with
+ * IRQs off: the siblings' tasks and domains stay valid (RCU).
  */
 static void cd_check_invariant(struct rq *rq, struct task_struct *next)
 {
@@ -733,7 +750,7 @@ static void cd_check_invariant(struct rq *rq, struct task_struct *next)
 	int cpu = cpu_of(rq), s;
 	struct task_struct *t;
 
-	if (d == CD_NONE || READ_ONCE(next->core_domain_moved))
+	if (d == CD_NONE)
 		return;
 	for_each_cpu(s, cpu_smt_mask(cpu)) {
 		if (s == cpu)
@@ -743,7 +760,9 @@ static void cd_check_invariant(struct rq *rq, struct task_struct *next)
 			continue;
 		e = core_domain_id(READ_ONCE(t->core_domain));
 		smp_rmb();	/* pairs with core_domain_set_task() */
-		if (e == d || READ_ONCE(t->core_domain_moved))
+		if (READ_ONCE(t->core_domain_moved))
+			e = core_domain_id(READ_ONCE(t->core_domain_from));
+		if (e == d)
 			continue;
 		WARN_ONCE(1, "core_domain: isolation violated: cpu%d starts %s/%d (domain %u) while cpu%d runs %s/%d (domain %u)\n",
 			  cpu, next->comm, next->pid, d, s, t->comm, t->pid, e);
@@ -769,6 +788,8 @@ void core_domain_switch(struct rq *rq, struct task_struct *prev,
 	struct cd_cpu *cc = cd_cpu(cpu);
 	struct cd_core *core = cc->core;
 
+	if (unlikely(prev->core_domain_moved))
+		cd_move_done(prev);
 	cd_check_invariant(rq, next);
 	if (cc->old == CD_NONE)
 		return;
@@ -791,6 +812,13 @@ u64 core_domain_task_forceidle(struct task_struct *p)
 }
 
 /* --- enabling, hotplug --- */
+
+/*
+ * Set by core_domain_init_cores() once every possible CPU has its core,
+ * before core domains are reported available: nothing enables the
+ * arbitration, and no reader looks at a core, before that.
+ */
+static bool cd_cores_ready;
 
 static DEFINE_MUTEX(cd_enable_mutex);
 /* Set when core_domain_enable() has finished: domains may get members. */
@@ -818,11 +846,15 @@ void core_domain_enable(void)
 	 */
 	if (smp_load_acquire(&cd_ready))
 		return;
+	/* Callers checked core_domain_available(): the cores are set up. */
+	if (WARN_ON_ONCE(!smp_load_acquire(&cd_cores_ready)))
+		return;
 	mutex_lock(&cd_enable_mutex);
 	if (cd_ready)
 		goto out;
 
 	cpus_read_lock();
+	arch_core_domain_enforce();
 	static_branch_enable_cpuslocked(&core_domain_key);
 	/* Wait out schedules that began before the key was visible. */
 	synchronize_rcu();
@@ -857,31 +889,19 @@ out:
 	mutex_unlock(&cd_enable_mutex);
 }
 
-/**
- * core_domain_cpu_starting - attach a CPU to its core's state
- * @cpu: the CPU coming up, with its sibling mask set
- *
- * The first CPU of a core to come up owns the core's state; the mapping
- * never changes afterwards, so the lock protecting a core is the same
- * across hotplug.
- */
-void core_domain_cpu_starting(unsigned int cpu)
+/* Why the cores could not be set up, for /sys/kernel/core_domain/reason. */
+static char cd_cores_err[160] __ro_after_init;
+
+static void __init cd_init_cpu(int cpu)
 {
 	struct cd_cpu *cc = cd_cpu(cpu);
-	struct cd_core *core = NULL;
-	unsigned long flags;
-	int s;
 
-	if (cc->core)
-		return;
-	/*
-	 * First start of this CPU: set its state up here, the boot CPU's
-	 * included (its first start is an early initcall).
-	 */
 	raw_spin_lock_init(&cc->own.lock);
 	cc->own.tag = CD_NONE;
 	cc->own.resv = CD_NONE;
 	cc->own.resv_cpu = -1;
+	cc->own.nr_cpus = 0;
+	cc->core = NULL;
 	cc->cur = CD_NONE;
 	cc->old = CD_NONE;
 	cc->want = CD_NONE;
@@ -891,21 +911,170 @@ void core_domain_cpu_starting(unsigned int cpu)
 	hrtimer_init(&cc->bound, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
 	cc->bound.function = cd_bound_fn;
 	init_irq_work(&cc->kick, cd_kick_fn);
+}
+
+/*
+ * The siblings of @cpu where the architecture cannot tell them for CPUs
+ * that are not online: what @cpu was told when it came up.  Complete only
+ * when every possible CPU is online, which the caller ensures by failing
+ * for the first one that is not.
+ */
+static int __init cd_online_siblings(int cpu, struct cpumask *mask)
+{
+	if (!cpu_online(cpu))
+		return -ENODEV;
+	cpumask_copy(mask, cpu_smt_mask(cpu));
+	return 0;
+}
+
+/* Are @cpu's SMT siblings, as the architecture brought them up, its core's? */
+static bool cd_core_covers(int cpu)
+{
+	struct cd_core *core = cd_cpu(cpu)->core;
+	int s;
 
 	for_each_cpu(s, cpu_smt_mask(cpu)) {
-		if (s != cpu && cd_cpu(s)->core) {
-			core = cd_cpu(s)->core;
-			break;
+		if (cd_cpu(s)->core != core)
+			return false;
+	}
+	return true;
+}
+
+/**
+ * core_domain_init_cores - fix the membership of every core
+ *
+ * Called once at boot by core_domain_init(), before core domains can be
+ * enabled and with CPU hotplug held off.  Every possible CPU - online,
+ * offline, not yet present, or kept down by maxcpus= - gets the core the
+ * topology puts it in (arch_cpu_possible_smt_siblings()), and keeps it:
+ * hotplug only marks CPUs online and offline within their core.  Taking
+ * the siblings from cpu_smt_mask() as each CPU first came up, which holds
+ * only the siblings online then, gave A and B of one core two separate
+ * states never checked against each other after A up, A down, B up (its
+ * first time), A up again.
+ *
+ * Return: NULL, or why core domains cannot be enforced: a core has more
+ * than CD_MAX_SMT threads, the topology is inconsistent, or the siblings
+ * of a CPU not online now are unknown on this architecture.
+ */
+const char * __init core_domain_init_cores(void)
+{
+	cpumask_var_t mask;
+	int cpu, s, n, ret;
+
+	if (!zalloc_cpumask_var(&mask, GFP_KERNEL))
+		return "unavailable: no memory to set up the cores";
+
+	cpus_read_lock();
+	for_each_possible_cpu(cpu)
+		cd_init_cpu(cpu);
+
+	for_each_possible_cpu(cpu) {
+		struct cd_core *core = &cd_cpu(cpu)->own;
+
+		if (cd_cpu(cpu)->core)
+			continue;
+		cpumask_clear(mask);
+		ret = arch_cpu_possible_smt_siblings(cpu, mask);
+		if (ret == -EOPNOTSUPP)
+			ret = cd_online_siblings(cpu, mask);
+		if (ret) {
+			snprintf(cd_cores_err, sizeof(cd_cores_err),
+				 "unavailable: SMT siblings of cpu%d unknown (not online at boot, no topology for it)",
+				 cpu);
+			goto fail;
+		}
+		cpumask_and(mask, mask, cpu_possible_mask);
+		n = cpumask_weight(mask);
+		if (n > CD_MAX_SMT) {
+			snprintf(cd_cores_err, sizeof(cd_cores_err),
+				 "unavailable: the core of cpu%d has %d threads, at most %d handled",
+				 cpu, n, CD_MAX_SMT);
+			WARN(1, "core_domain: %s\n", cd_cores_err);
+			goto fail;
+		}
+		/*
+		 * Possible CPUs are visited in order, so @cpu comes first in
+		 * its core unless a lower CPU's siblings left it out.
+		 */
+		if (cpumask_first(mask) != cpu) {
+			snprintf(cd_cores_err, sizeof(cd_cores_err),
+				 "unavailable: inconsistent SMT topology at cpu%d (siblings %*pbl)",
+				 cpu, cpumask_pr_args(mask));
+			WARN(1, "core_domain: %s\n", cd_cores_err);
+			goto fail;
+		}
+		for_each_cpu(s, mask) {
+			if (cd_cpu(s)->core) {
+				snprintf(cd_cores_err, sizeof(cd_cores_err),
+					 "unavailable: inconsistent SMT topology: cpu%d in the cores of cpu%d and cpu%d",
+					 s, cd_cpu(s)->core->cpus[0], cpu);
+				WARN(1, "core_domain: %s\n", cd_cores_err);
+				goto fail;
+			}
+			core->cpus[core->nr_cpus] = s;
+			core->sib[core->nr_cpus++] = cd_cpu(s);
+			cd_cpu(s)->core = core;
 		}
 	}
-	if (!core || core->nr_cpus == CD_MAX_SMT) {
-		WARN_ON_ONCE(core);
-		core = &cc->own;
+
+	/* What the CPUs up now were told at bring-up must agree. */
+	for_each_online_cpu(cpu) {
+		if (!cd_core_covers(cpu)) {
+			snprintf(cd_cores_err, sizeof(cd_cores_err),
+				 "unavailable: cpu%d has SMT siblings %*pbl outside its core",
+				 cpu, cpumask_pr_args(cpu_smt_mask(cpu)));
+			WARN(1, "core_domain: %s\n", cd_cores_err);
+			goto fail;
+		}
 	}
+	/* Pairs with the smp_load_acquire()s in core_domain_enable() and debugfs. */
+	smp_store_release(&cd_cores_ready, true);
+	cpus_read_unlock();
+	free_cpumask_var(mask);
+	return NULL;
+
+fail:
+	/* Leave no partial core behind: core_domain_cpu_*() see none. */
+	for_each_possible_cpu(cpu) {
+		cd_cpu(cpu)->core = NULL;
+		cd_cpu(cpu)->own.nr_cpus = 0;
+	}
+	cpus_read_unlock();
+	free_cpumask_var(mask);
+	pr_err("core_domain: %s; core domains are not available\n", cd_cores_err);
+	return cd_cores_err;
+}
+
+/**
+ * core_domain_cpu_starting - a CPU of a core comes up
+ * @cpu: the CPU coming up, with its sibling mask set
+ *
+ * The CPU's core was fixed at boot; it claims nothing yet.  Nothing to do
+ * before core_domain_init_cores() (CPUs brought up at boot) or when core
+ * domains are unavailable.
+ */
+void core_domain_cpu_starting(unsigned int cpu)
+{
+	struct cd_cpu *cc = cd_cpu(cpu);
+	struct cd_core *core = cc->core;
+	unsigned long flags;
+
+	if (!core)
+		return;
+	/*
+	 * The architecture's view at bring-up must agree with the one the
+	 * core was built from at boot (APIC IDs on x86).  If it does not,
+	 * siblings outside the core are not arbitrated against this CPU.
+	 */
+	WARN_ONCE(!cd_core_covers(cpu),
+		  "core_domain: cpu%u has SMT siblings %*pbl outside its core (cpu%d's): not isolated from them\n",
+		  cpu, cpumask_pr_args(cpu_smt_mask(cpu)), core->cpus[0]);
 	raw_spin_lock_irqsave(&core->lock, flags);
-	core->cpus[core->nr_cpus] = cpu;
-	core->sib[core->nr_cpus++] = cc;
-	cc->core = core;
+	cc->cur = CD_NONE;
+	cc->old = CD_NONE;
+	cc->want = CD_NONE;
+	cc->rank = CD_RANK_IDLE;
 	raw_spin_unlock_irqrestore(&core->lock, flags);
 }
 
@@ -1240,6 +1409,9 @@ static int cd_cores_show(struct seq_file *m, void *v)
 	int cpu, i, s;
 
 	seq_puts(m, "# domains: -1 none; fi_us: forced idle time\n");
+	/* Pairs with core_domain_init_cores(): the cores are complete. */
+	if (!smp_load_acquire(&cd_cores_ready))
+		return 0;
 	for_each_possible_cpu(cpu) {
 		struct cd_core *core = cd_cpu(cpu)->core;
 		unsigned long flags;

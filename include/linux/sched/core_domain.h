@@ -12,6 +12,7 @@
 #include <linux/jump_label.h>
 #include <linux/types.h>
 
+struct cpumask;
 struct seq_file;
 struct task_struct;
 
@@ -20,7 +21,7 @@ struct task_struct;
  * @CORE_DOMAIN_OFF:	never enforce; domains cannot be created (-ENODEV).
  * @CORE_DOMAIN_AUTO:	enforce when SMT is possible and the CPU reports a
  *			cross-thread vulnerability (L1TF, MDS, TAA, MMIO
- *			stale data, RFDS, cross-thread RSB); otherwise off.
+ *			stale data, RFDS, cross-thread RSB, TSA); otherwise off.
  * @CORE_DOMAIN_ON:	enforce whenever SMT is possible.
  */
 enum core_domain_mode {
@@ -34,6 +35,10 @@ extern enum core_domain_mode core_domain_mode;
 
 bool core_domain_available(void);
 bool arch_core_domain_vulnerable(void);
+void arch_core_domain_enforce(void);
+int arch_cpu_possible_smt_siblings(unsigned int cpu, struct cpumask *mask);
+/* kernel/sched/core_tag.c, for core_domain_init(): see there. */
+const char *core_domain_init_cores(void);
 
 void core_domain_fork(struct task_struct *p);
 void core_domain_free(struct task_struct *p);

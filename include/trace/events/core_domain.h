@@ -36,11 +36,15 @@ TRACE_EVENT(core_domain_flip,
 );
 
 /**
- * core_domain_move - a task is moved into another domain, or is born
+ * core_domain_move - a task's move into another domain takes effect
  * @p:		the task
- * @from:	its domain before, -1 for a task being created by fork
- * @to:		its domain now (a running task still runs under its old
- *		domain's claim until it next switches in)
+ * @from:	the domain it ran in, -1 for a task being created by fork
+ * @to:		the domain it runs in from this event on
+ *
+ * For a task that does not run, when it is moved.  A task moved while it
+ * runs goes on in @from until its CPU picks it again (then this is traced
+ * there, under the core lock, before a sibling can start what it leaves)
+ * or it switches out (traced right after that sched_switch).
  */
 TRACE_EVENT(core_domain_move,
 	TP_PROTO(struct task_struct *p, u32 from, u32 to),
@@ -59,29 +63,6 @@ TRACE_EVENT(core_domain_move,
 	),
 	TP_printk("comm=%s pid=%d from=%d to=%d", __entry->comm, __entry->pid,
 		  __entry->from, __entry->to)
-);
-
-/**
- * core_domain_resume - a task moved while it ran goes on in its new domain
- * @cpu:	the CPU it runs on
- * @p:		the task, picked again without a context switch
- * @domain:	the domain it now runs in
- */
-TRACE_EVENT(core_domain_resume,
-	TP_PROTO(int cpu, struct task_struct *p, u32 domain),
-	TP_ARGS(cpu, p, domain),
-	TP_STRUCT__entry(
-		__field(int, cpu)
-		__field(pid_t, pid)
-		__field(int, domain)
-	),
-	TP_fast_assign(
-		__entry->cpu = cpu;
-		__entry->pid = p->pid;
-		__entry->domain = (int)domain;
-	),
-	TP_printk("cpu=%d pid=%d domain=%d", __entry->cpu, __entry->pid,
-		  __entry->domain)
 );
 
 /**

@@ -8,20 +8,26 @@
  * It trusts only the trace: a task's domain is what the caller seeds for
  * a root pid, what the kernel reports at its birth (core_domain_move from
  * -1, which precedes its sched_process_fork) or else its parent's at the
- * fork event, and what core_domain_move events change it to later (a task
- * switched in runs in the domain it had then, until it next switches or
- * core_domain_resume says it goes on in its new one);
- * the idle task and the stoppers (migration/N, exempt) run no domain;
- * anything else is host.
+ * fork event, and what core_domain_move events change it to later.  A
+ * move applies when it is traced, also to a task that runs: its CPU is
+ * judged by the new domain from that instant, against every sibling (the
+ * kernel traces the move of a running task when it takes effect, so
+ * nothing is exempt).  The idle task (pid 0) and the CPU stoppers (by
+ * pid, found in /proc when the timeline is made) run no domain; anything
+ * else is host.  Every CPU the trace shows is compared, whatever it was
+ * doing when tracing began: its first sched_switch tells what it ran
+ * until then (prev_pid).  The topology is the union of what sysfs showed
+ * for every CPU, re-read when a CPU without one appears (hotplug).
  */
 #ifndef CD_TIMELINE_H
 #define CD_TIMELINE_H
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define CD_MAXCPU	64
+#define CD_MAXCPU	1024
 #define CD_MAXPID	(1 << 22)
 #define CD_NONE		-1
 #define CD_HOST		0
@@ -31,17 +37,20 @@ struct timeline {
 	int sibling_of[CD_MAXCPU][8];
 	int nsib[CD_MAXCPU];
 	int dom[CD_MAXCPU];		/* current domain per CPU, CD_NONE idle */
+	int cur[CD_MAXCPU];		/* pid running per CPU, -1 unknown */
 	int known[CD_MAXCPU];
 	int *pid_dom;			/* -1: host */
 	char *born;			/* domain reported at birth */
+	char *stopper;			/* pids of the CPU stoppers */
 	long switches, violations, forks, moves;
 	double worst_len, open_since[CD_MAXCPU];
 };
 
+/* Add what sysfs shows now to the sibling lists (never removes any). */
 static void read_topology(struct timeline *tl)
 {
-	char path[128], buf[128];
-	int cpu;
+	char path[128], buf[256];
+	int cpu, i;
 
 	for (cpu = 0; cpu < CD_MAXCPU; cpu++) {
 		FILE *f;
@@ -51,28 +60,71 @@ static void read_topology(struct timeline *tl)
 			 "/sys/devices/system/cpu/cpu%d/topology/thread_siblings_list", cpu);
 		f = fopen(path, "r");
 		if (!f)
-			break;
+			continue;
 		if (!fgets(buf, sizeof(buf), f))
 			buf[0] = 0;
 		fclose(f);
-		tl->nsib[cpu] = 0;
+		if (cpu >= tl->ncpu)
+			tl->ncpu = cpu + 1;
 		for (tok = strtok_r(buf, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save)) {
 			int lo, hi, s;
 
 			if (sscanf(tok, "%d-%d", &lo, &hi) != 2)
 				hi = lo = atoi(tok);
-			for (s = lo; s <= hi && tl->nsib[cpu] < 8; s++)
-				tl->sibling_of[cpu][tl->nsib[cpu]++] = s;
+			for (s = lo; s <= hi && s < CD_MAXCPU; s++) {
+				for (i = 0; i < tl->nsib[cpu]; i++)
+					if (tl->sibling_of[cpu][i] == s)
+						break;
+				if (i == tl->nsib[cpu] && i < 8)
+					tl->sibling_of[cpu][tl->nsib[cpu]++] = s;
+			}
 		}
-		tl->dom[cpu] = CD_NONE;
-		tl->known[cpu] = 0;
 	}
-	tl->ncpu = cpu;
+	/* Siblings are symmetric: one side's list seen while the other was offline. */
+	for (cpu = 0; cpu < tl->ncpu; cpu++)
+		for (i = 0; i < tl->nsib[cpu]; i++) {
+			int s = tl->sibling_of[cpu][i], j;
+
+			for (j = 0; j < tl->nsib[s]; j++)
+				if (tl->sibling_of[s][j] == cpu)
+					break;
+			if (j == tl->nsib[s] && j < 8)
+				tl->sibling_of[s][tl->nsib[s]++] = cpu;
+		}
 }
 
-static int task_domain(struct timeline *tl, int pid, const char *comm)
+/* The CPU stoppers: kernel threads (parent kthreadd) named migration/N. */
+static void find_stoppers(struct timeline *tl)
 {
-	if (pid == 0 || !strncmp(comm, "migration/", 10))
+	char path[64], buf[256];
+	struct dirent *de;
+	DIR *dir = opendir("/proc");
+
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		int pid = atoi(de->d_name), ppid;
+		char comm[64];
+		FILE *f;
+
+		if (pid <= 0 || pid >= CD_MAXPID)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f) &&
+		    sscanf(buf, "%*d (%63[^)]) %*c %d", comm, &ppid) == 2 &&
+		    ppid == 2 && !strncmp(comm, "migration/", 10))
+			tl->stopper[pid] = 1;
+		fclose(f);
+	}
+	closedir(dir);
+}
+
+static int task_domain(struct timeline *tl, int pid)
+{
+	if (pid == 0 || (pid > 0 && pid < CD_MAXPID && tl->stopper[pid]))
 		return CD_NONE;
 	if (pid > 0 && pid < CD_MAXPID && tl->pid_dom[pid] >= 0)
 		return tl->pid_dom[pid];
@@ -93,13 +145,13 @@ static double field_ts(const char *line)
 	return ts;
 }
 
-static void on_switch(struct timeline *tl, int cpu, double ts, int pid,
-		      const char *comm)
+/* From @ts on, @cpu runs @pid in domain @d: compare with every sibling. */
+static void cpu_runs(struct timeline *tl, int cpu, double ts, int pid, int d)
 {
-	int d = task_domain(tl, pid, comm), i, bad = 0;
+	int i, bad = 0;
 
-	tl->switches++;
 	tl->dom[cpu] = d;
+	tl->cur[cpu] = pid;
 	tl->known[cpu] = 1;
 	for (i = 0; i < tl->nsib[cpu]; i++) {
 		int s = tl->sibling_of[cpu][i];
@@ -109,8 +161,8 @@ static void on_switch(struct timeline *tl, int cpu, double ts, int pid,
 		if (d != CD_NONE && tl->dom[s] != CD_NONE && tl->dom[s] != d) {
 			bad = 1;
 			if (tl->violations < 5)
-				fprintf(stderr, "# overlap at %.6f: cpu%d runs domain %d (pid %d), sibling cpu%d runs domain %d\n",
-					ts, cpu, d, pid, s, tl->dom[s]);
+				fprintf(stderr, "# overlap at %.6f: cpu%d runs domain %d (pid %d), sibling cpu%d runs domain %d (pid %d)\n",
+					ts, cpu, d, pid, s, tl->dom[s], tl->cur[s]);
 		}
 	}
 	if (bad) {
@@ -122,6 +174,86 @@ static void on_switch(struct timeline *tl, int cpu, double ts, int pid,
 			tl->worst_len = ts - tl->open_since[cpu];
 		tl->open_since[cpu] = 0;
 	}
+}
+
+static void on_switch(struct timeline *tl, int cpu, double ts, int prev, int pid)
+{
+	if (!tl->known[cpu] && !tl->nsib[cpu])
+		read_topology(tl);	/* a CPU that was offline */
+	/* What it ran since tracing began, until now. */
+	if (!tl->known[cpu] && prev >= 0)
+		cpu_runs(tl, cpu, ts, prev, task_domain(tl, prev));
+	tl->switches++;
+	cpu_runs(tl, cpu, ts, pid, task_domain(tl, pid));
+}
+
+/* @pid runs in @d from @ts on; if it runs now, its CPU with it. */
+static void on_move(struct timeline *tl, double ts, int pid, int d)
+{
+	int cpu;
+
+	tl->pid_dom[pid] = d ? d : -1;
+	for (cpu = 0; cpu < tl->ncpu; cpu++)
+		if (tl->known[cpu] && tl->cur[cpu] == pid)
+			cpu_runs(tl, cpu, ts, pid, task_domain(tl, pid));
+}
+
+/* CPUs that were online but never seen switching: not compared at all. */
+static inline int tl_uncovered(struct timeline *tl)
+{
+	int cpu, n = 0;
+
+	for (cpu = 0; cpu < tl->ncpu; cpu++)
+		if (tl->nsib[cpu] && !tl->known[cpu])
+			n++;
+	return n;
+}
+
+/*
+ * What every thread's domain is now (CoreDomain in /proc/PID/task/TID/
+ * status): tasks that existed before tracing began are judged by their
+ * real domains, not taken for host tasks.  Call it once tracing is on, so
+ * that a move after the snapshot is in the trace; seeds and trace events
+ * override it.
+ */
+static inline void tl_snapshot(struct timeline *tl)
+{
+	char path[96], line[128];
+	struct dirent *de, *te;
+	DIR *dir = opendir("/proc");
+
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		int pid = atoi(de->d_name);
+		DIR *tdir;
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task", pid);
+		tdir = opendir(path);
+		if (!tdir)
+			continue;
+		while ((te = readdir(tdir))) {
+			int tid = atoi(te->d_name), d;
+			FILE *f;
+
+			if (tid <= 0 || tid >= CD_MAXPID)
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
+			f = fopen(path, "r");
+			if (!f)
+				continue;
+			while (fgets(line, sizeof(line), f))
+				if (sscanf(line, "CoreDomain: %d", &d) == 1) {
+					tl->pid_dom[tid] = d ? d : -1;
+					break;
+				}
+			fclose(f);
+		}
+		closedir(tdir);
+	}
+	closedir(dir);
 }
 
 /* Seed: @pid (and what it forks) runs in domain @dom. */
@@ -139,19 +271,24 @@ static struct timeline *tl_new(void)
 		return NULL;
 	tl->pid_dom = malloc(sizeof(int) * CD_MAXPID);
 	tl->born = calloc(CD_MAXPID, 1);
-	if (!tl->pid_dom || !tl->born) {
+	tl->stopper = calloc(CD_MAXPID, 1);
+	if (!tl->pid_dom || !tl->born || !tl->stopper) {
 		free(tl->pid_dom);
 		free(tl->born);
+		free(tl->stopper);
 		free(tl);
 		return NULL;
 	}
 	memset(tl->pid_dom, 0xff, sizeof(int) * CD_MAXPID);
+	memset(tl->cur, 0xff, sizeof(tl->cur));
 	read_topology(tl);
+	find_stoppers(tl);
 	return tl;
 }
 
 static void tl_free(struct timeline *tl)
 {
+	free(tl->stopper);
 	free(tl->born);
 	free(tl->pid_dom);
 	free(tl);
@@ -159,8 +296,8 @@ static void tl_free(struct timeline *tl)
 
 static inline int check_trace(struct timeline *tl, FILE *f)
 {
-	char line[1024], comm[64];
-	int ppid, cpid, npid, cpu;
+	char line[1024];
+	int ppid, cpid, npid, prev, cpu;
 
 	while (fgets(line, sizeof(line), f)) {
 		const char *b = strchr(line, '[');
@@ -168,19 +305,20 @@ static inline int check_trace(struct timeline *tl, FILE *f)
 		double ts;
 
 		if (line[0] == '#' || !b || sscanf(b, "[%d]", &cpu) != 1 ||
-		    cpu < 0 || cpu >= tl->ncpu)
+		    cpu < 0 || cpu >= CD_MAXCPU)
 			continue;
 		ts = field_ts(line);
 		e = strstr(line, ": sched_switch: ");
 		if (e) {
+			const char *pp = strstr(e, " prev_pid=");
 			const char *n = strstr(e, "==> next_comm=");
 
-			if (!n || sscanf(n, "==> next_comm=%63s", comm) != 1)
-				continue;
-			n = strstr(n, " next_pid=");
+			if (!pp || sscanf(pp, " prev_pid=%d", &prev) != 1)
+				prev = -1;
+			n = n ? strstr(n, " next_pid=") : NULL;
 			if (!n || sscanf(n, " next_pid=%d", &npid) != 1)
 				continue;
-			on_switch(tl, cpu, ts, npid, comm);
+			on_switch(tl, cpu, ts, prev, npid);
 			continue;
 		}
 		e = strstr(line, ": sched_process_fork: ");
@@ -200,15 +338,6 @@ static inline int check_trace(struct timeline *tl, FILE *f)
 			tl->forks++;
 			continue;
 		}
-		e = strstr(line, ": core_domain_resume: ");
-		if (e) {
-			const char *p = strstr(e, " pid=");
-
-			/* Picked again in its new domain: a switch-in. */
-			if (p && sscanf(p, " pid=%d", &npid) == 1)
-				on_switch(tl, cpu, ts, npid, "");
-			continue;
-		}
 		e = strstr(line, ": core_domain_move: ");
 		if (e) {
 			const char *p = strstr(e, " pid=");
@@ -221,11 +350,13 @@ static inline int check_trace(struct timeline *tl, FILE *f)
 			    sscanf(t, " to=%d", &to) != 1 ||
 			    cpid <= 0 || cpid >= CD_MAXPID)
 				continue;
-			tl->pid_dom[cpid] = to ? to : -1;
-			if (from == CD_NONE)
+			if (from == CD_NONE) {
+				tl->pid_dom[cpid] = to ? to : -1;
 				tl->born[cpid] = 1;
-			else
+			} else {
+				on_move(tl, ts, cpid, to);
 				tl->moves++;
+			}
 		}
 	}
 	return 0;

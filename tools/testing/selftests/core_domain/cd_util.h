@@ -65,6 +65,21 @@ static inline char *cd_read_line(const char *path, char *buf, size_t len)
 	return buf;
 }
 
+/* Context switches since boot, all CPUs (/proc/stat ctxt). */
+static inline long ctxt_total(void)
+{
+	char line[256];
+	long v = -1;
+	FILE *f = fopen("/proc/stat", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "ctxt %ld", &v) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return v;
+}
+
 /* Write @val to @path in one write(); 0 or -errno. */
 static inline int put(const char *path, const char *val)
 {

@@ -295,6 +295,7 @@ TEST_F_TIMEOUT(isolation, mixed_workload, 600)
 
 	fi0 = forced_idle_episodes();
 	ASSERT_EQ(0, write_file(TRACEFS "tracing_on", "1"));
+	tl_snapshot(tl);
 	ctxt0 = ctxt_switches();
 	sh->go = 1;
 	/* Run until the trace holds enough switches (or 120 s). */
@@ -332,6 +333,7 @@ TEST_F_TIMEOUT(isolation, mixed_workload, 600)
 
 	EXPECT_EQ(0, trace_overruns()) TH_LOG("trace ring buffer overran: timeline incomplete");
 	EXPECT_LE(MIN_SWITCHES, tl->switches);
+	EXPECT_EQ(0, tl_uncovered(tl)) TH_LOG("CPUs never seen in the trace");
 	/* Every tenant made progress in every kind of work. */
 	EXPECT_LT(0, min_progress);
 	if (variant->tagged) {
@@ -340,6 +342,119 @@ TEST_F_TIMEOUT(isolation, mixed_workload, 600)
 	} else {
 		EXPECT_LT(0, tl->violations) TH_LOG("checker found no overlap without domains: it proves nothing");
 	}
+	tl_free(tl);
+}
+
+/*
+ * Moves of running tasks: two CPU-bound threads are moved between two
+ * busy domains every 2 ms by another task (PR_SET_CORE_DOMAIN on their
+ * tid) while every CPU is loaded.  The checker judges a task by its new
+ * domain from the move event on, running or not; a move call that
+ * returned while the task still ran beside its old tenant in its new
+ * domain shows as an overlap.
+ */
+#define MOVE_SPINNERS	3
+#define MOVE_ROUNDS	600
+
+static void spin_in(long id)
+{
+	if (prctl(PR_SET_CORE_DOMAIN, id, 0, PR_CORE_DOMAIN_SCOPE_THREAD, 0))
+		_exit(2);
+	while (!sh->stop)
+		;
+	_exit(0);
+}
+
+static long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000L + ts.tv_nsec / 1000;
+}
+
+TEST_F_TIMEOUT(isolation, running_moves, 300)
+{
+	pid_t kids[2 * MOVE_SPINNERS + 2];
+	long dom[2], worst = 0, total = 0;
+	struct timeline *tl;
+	int i, n = 0, status, failed = 0;
+	FILE *f;
+
+	if (!variant->tagged)
+		SKIP(return, "the moves need domains; the control is mixed_workload's");
+	tl = tl_new();
+	ASSERT_NE(NULL, tl);
+	ASSERT_EQ(0, write_file(TRACEFS "events/core_domain/core_domain_move/enable", "1"));
+	/* Two domains, each held by a sleeping child for the whole test. */
+	for (i = 0; i < 2; i++) {
+		int fd[2];
+
+		ASSERT_EQ(0, pipe(fd));
+		kids[n] = fork();
+		if (kids[n] == 0) {
+			long id = prctl(PR_SET_CORE_DOMAIN, PR_CORE_DOMAIN_NEW, 0,
+					PR_CORE_DOMAIN_SCOPE_THREAD, 0);
+
+			if (write(fd[1], &id, sizeof(id)) != sizeof(id))
+				_exit(2);
+			while (!sh->stop)
+				usleep(10000);
+			_exit(0);
+		}
+		ASSERT_EQ(sizeof(dom[i]), read(fd[0], &dom[i], sizeof(dom[i])));
+		close(fd[0]);
+		close(fd[1]);
+		n++;
+		ASSERT_LT(0, dom[i]) TH_LOG("PR_CORE_DOMAIN_NEW failed");
+	}
+	ASSERT_EQ(0, write_file(TRACEFS "tracing_on", "1"));
+	tl_snapshot(tl);
+	for (i = 0; i < 2 * MOVE_SPINNERS; i++) {
+		kids[n] = fork();
+		if (kids[n] == 0)
+			spin_in(dom[i % 2]);
+		n++;
+	}
+	/* The two that move start in the first domain. */
+	for (i = 0; i < 2; i++) {
+		kids[n] = fork();
+		if (kids[n] == 0)
+			spin_in(dom[0]);
+		n++;
+	}
+	usleep(200000);
+	for (i = 0; i < MOVE_ROUNDS; i++) {
+		pid_t who = kids[n - 1 - (i % 2)];
+		long t0 = now_us(), d;
+
+		if (prctl(PR_SET_CORE_DOMAIN, dom[(i / 2 + 1) % 2], who,
+			  PR_CORE_DOMAIN_SCOPE_THREAD, 0))
+			failed++;
+		d = now_us() - t0;
+		total += d;
+		if (d > worst)
+			worst = d;
+		usleep(2000);
+	}
+	ASSERT_EQ(0, write_file(TRACEFS "tracing_on", "0"));
+	sh->stop = 1;
+	for (i = 0; i < n; i++) {
+		waitpid(kids[i], &status, 0);
+		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	f = fopen(TRACEFS "trace", "r");
+	ASSERT_NE(NULL, f);
+	check_trace(tl, f);
+	fclose(f);
+	TH_LOG("%d moves of running tasks (%d failed), move call mean %ld us, max %ld us; %ld switches, %ld moves traced, %ld overlaps (longest %.0f us), %d CPUs never seen",
+	       MOVE_ROUNDS, failed, total / MOVE_ROUNDS, worst, tl->switches,
+	       tl->moves, tl->violations, tl->worst_len * 1e6, tl_uncovered(tl));
+	EXPECT_EQ(0, failed);
+	EXPECT_EQ(0, trace_overruns()) TH_LOG("trace ring buffer overran: timeline incomplete");
+	EXPECT_LE(MOVE_ROUNDS, tl->moves) TH_LOG("the moves are not in the trace");
+	EXPECT_EQ(0, tl->violations);
+	EXPECT_EQ(0, tl_uncovered(tl));
 	tl_free(tl);
 }
 

@@ -2,8 +2,8 @@
 /*
  * Stress and fault suite for core domains.  Each area runs a mixed load
  * across several domains while the isolation checker (cd_timeline.h)
- * follows sched_switch, sched_process_fork, core_domain_move and
- * core_domain_resume as they are produced (trace_pipe, re-sorted within a
+ * follows sched_switch, sched_process_fork and core_domain_move as they
+ * are produced (trace_pipe, re-sorted within a
  * window of trace time so that late commits from another CPU cannot fake
  * or hide an overlap), and while /dev/kmsg is watched for any kernel
  * splat.  The debug kernel adds lockdep, atomic-sleep and preemption
@@ -730,40 +730,9 @@ static void *tr_main(void *arg)
 	return NULL;
 }
 
-/* Seed the checker with every task already in a domain. */
-static void seed_existing(struct timeline *tl)
-{
-	struct dirent *e, *t;
-	DIR *d = opendir("/proc"), *td;
-
-	while (d && (e = readdir(d))) {
-		char path[64];
-		int pid = atoi(e->d_name);
-
-		if (pid <= 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task", pid);
-		td = opendir(path);
-		while (td && (t = readdir(td))) {
-			int tid = atoi(t->d_name);
-			long dom;
-
-			if (tid <= 0)
-				continue;
-			dom = status_domain(tid);
-			if (dom > 0)
-				tl_seed(tl, tid, dom);
-		}
-		if (td)
-			closedir(td);
-	}
-	if (d)
-		closedir(d);
-}
-
 static const char * const trace_events[] = {
 	"sched/sched_switch", "sched/sched_process_fork",
-	"core_domain/core_domain_move", "core_domain/core_domain_resume",
+	"core_domain/core_domain_move",
 };
 
 /*
@@ -803,13 +772,14 @@ static int tr_start(struct tracer *tr)
 			return -ENOENT;
 	}
 	put(TRACEFS "trace", "");		/* O_TRUNC: clear */
-	seed_existing(tr->tl);
 	tr->lost0 = trace_lost();
 	tr->fd = open(TRACEFS "trace_pipe", O_RDONLY | O_NONBLOCK);
 	if (tr->fd < 0)
 		return -errno;
 	if (put(TRACEFS "tracing_on", "1"))
 		return -EIO;
+	/* Tasks that exist already, as they are now: moves from here are traced. */
+	tl_snapshot(tr->tl);
 	if (pthread_create(&tr->th, NULL, tr_main, tr))
 		return -EAGAIN;
 	tr->running = 1;
