@@ -161,7 +161,8 @@ static void cpu_runs(struct timeline *tl, int cpu, double ts, int pid, int d)
 		if (d != CD_NONE && tl->dom[s] != CD_NONE && tl->dom[s] != d) {
 			bad = 1;
 			if (tl->violations < 5)
-				fprintf(stderr, "# overlap at %.6f: cpu%d runs domain %d (pid %d), sibling cpu%d runs domain %d (pid %d)\n",
+				fprintf(stderr, "# overlap at %.6f: cpu%d runs domain %d (pid %d), "
+					"sibling cpu%d runs domain %d (pid %d)\n",
 					ts, cpu, d, pid, s, tl->dom[s], tl->cur[s]);
 		}
 	}

@@ -447,9 +447,11 @@ TEST_F_TIMEOUT(isolation, running_moves, 300)
 	ASSERT_NE(NULL, f);
 	check_trace(tl, f);
 	fclose(f);
-	TH_LOG("%d moves of running tasks (%d failed), move call mean %ld us, max %ld us; %ld switches, %ld moves traced, %ld overlaps (longest %.0f us), %d CPUs never seen",
-	       MOVE_ROUNDS, failed, total / MOVE_ROUNDS, worst, tl->switches,
-	       tl->moves, tl->violations, tl->worst_len * 1e6, tl_uncovered(tl));
+	TH_LOG("%d moves of running tasks (%d failed), move call mean %ld us, max %ld us",
+	       MOVE_ROUNDS, failed, total / MOVE_ROUNDS, worst);
+	TH_LOG("%ld switches, %ld moves traced, %ld overlaps (longest %.0f us), %d CPUs never seen",
+	       tl->switches, tl->moves, tl->violations, tl->worst_len * 1e6,
+	       tl_uncovered(tl));
 	EXPECT_EQ(0, failed);
 	EXPECT_EQ(0, trace_overruns()) TH_LOG("trace ring buffer overran: timeline incomplete");
 	EXPECT_LE(MOVE_ROUNDS, tl->moves) TH_LOG("the moves are not in the trace");
