@@ -3,7 +3,8 @@
 # 'make test': for each kernel variant in KCONFIG (default: "default"), build
 # it, boot the SMT guest, run KUnit and every kselftest, then run the
 # harness's own fault tests; print one line per test and the closing
-# 'N passed, N failed' line.  Exit 1 if anything failed.
+# 'N passed, N failed' line (our tests; the upstream KUnit suites on a line
+# of their own before it).  Exit 1 if anything failed.
 . "$(dirname "$0")/lib.sh"
 
 start=$(date +%s)
