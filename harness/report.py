@@ -77,7 +77,7 @@ def selftests(path):
     out = []
     if not os.path.exists(path):
         return out, False
-    cur, results, plan, exited = None, [], None, False
+    cur, results, plan, exited, leaks = None, [], None, False, []
     with open(path, errors="replace") as f:
         lines = [l.rstrip("\r\n") for l in f]
     for line in lines:
@@ -85,12 +85,18 @@ def selftests(path):
             exited = True
         m = re.match(r"^@@CD-SUITE (\S+)", line)
         if m:
-            cur, results, plan = m.group(1), [], None
+            cur, results, plan, leaks = m.group(1), [], None, []
+            continue
+        # The runner found processes the suite left running (and killed them).
+        m = re.match(r"^@@CD-LEAK (\S+?): (.*)", line)
+        if m:
+            leaks.append(("FAIL", f"{m.group(1)}:leftover-processes", m.group(2)))
             continue
         m = re.match(r"^@@CD-SUITE-END (\S+) rc=(\d+)", line)
         if m and cur:
             rc = int(m.group(2))
             out.extend(results)
+            out.extend(leaks)
             if not results:
                 out.append(("FAIL", cur, f"exited {rc} without reporting a test"))
             elif plan is not None and plan != len(results):
@@ -113,6 +119,7 @@ def selftests(path):
             results.append((status, f"{cur}:{t.group(2)}", t.group(4) or ""))
     if cur is not None:
         out.extend(results)
+        out.extend(leaks)
         out.append(("FAIL", cur, "did not finish (guest stopped or timed out)"))
     return out, exited
 
