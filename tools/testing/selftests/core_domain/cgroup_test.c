@@ -44,6 +44,13 @@
 #define UID_USER	1000
 #define UID_OTHER	1001
 
+/*
+ * Every process this suite forks is a helper (a sleeper, a spinner, a
+ * fake VM, a user's puppet) that must not outlive the one that forked it,
+ * whatever way the test ends (an ASSERT, the harness's timeout).
+ */
+#define fork()	cd_fork_tied()
+
 /* --- small helpers --- */
 
 static char *path(const char *fmt, ...)
