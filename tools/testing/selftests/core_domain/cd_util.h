@@ -221,7 +221,10 @@ static inline int cd_domains_find(const struct cd_domains *ds, long id)
 	return -1;
 }
 
-/* Helper processes that cannot outlive the test. */
+/*
+ * Helper processes that cannot outlive the test, and the trace ring
+ * buffer's lost events.
+ */
 #include <dirent.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -290,6 +293,78 @@ static inline int cd_kill_group(void)
 			usleep(10000);
 	}
 	return n;
+}
+
+#define CD_TRACEFS	"/sys/kernel/tracing/"
+
+/*
+ * Events the trace ring buffer lost since it was last cleared, over every
+ * CPU: per_cpu/cpuN/stats "overrun:" (overwritten before they were read),
+ * "commit overrun:" and "dropped events:" (never recorded).  A timeline
+ * with a hole proves nothing: a test that lost events is inconclusive.
+ */
+static inline long cd_trace_lost(void)
+{
+	char path[96], line[128];
+	long total = 0, v;
+	int cpu;
+
+	for (cpu = 0; cpu < 4096; cpu++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), CD_TRACEFS "per_cpu/cpu%d/stats", cpu);
+		f = fopen(path, "r");
+		if (!f)
+			break;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "overrun: %ld", &v) == 1 ||
+			    sscanf(line, "commit overrun: %ld", &v) == 1 ||
+			    sscanf(line, "dropped events: %ld", &v) == 1)
+				total += v;
+		fclose(f);
+	}
+	return total;
+}
+
+/*
+ * The events a "CPU:N [LOST M EVENTS]" line of trace or trace_pipe
+ * reports (1 for "[LOST EVENTS]", whose count the kernel did not know),
+ * or 0 for any other line.
+ */
+static inline long cd_trace_lost_line(const char *line)
+{
+	const char *p = strstr(line, "[LOST ");
+	long n;
+
+	if (!p)
+		return 0;
+	if (sscanf(p, "[LOST %ld EVENTS]", &n) == 1 && n > 0)
+		return n;
+	return 1;
+}
+
+/*
+ * Read the header of an open trace file up to its first event, leaving
+ * @f there; returns entries-written minus entries-in-buffer (the events
+ * overwritten), or 0 if the header does not say.
+ */
+static inline long cd_trace_header_lost(FILE *f)
+{
+	long in = 0, written = 0;
+	char line[256];
+	int c;
+
+	while ((c = fgetc(f)) == '#') {
+		ungetc(c, f);
+		if (!fgets(line, sizeof(line), f))
+			break;
+		if (sscanf(line, "# entries-in-buffer/entries-written: %ld/%ld",
+			   &in, &written) != 2)
+			continue;
+	}
+	if (c != EOF)
+		ungetc(c, f);
+	return written > in ? written - in : 0;
 }
 
 #endif /* CD_UTIL_H */
