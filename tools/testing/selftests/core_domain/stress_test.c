@@ -115,6 +115,14 @@ static unsigned int area_timeout(void)
 }
 
 static __thread uint64_t rng;
+/*
+ * The area's seed (CD_STRESS_SEED, printed): a thread's first rnd() seeds
+ * it from this and the thread's rank, a tenant reseeds from its parent's
+ * sequence and its index, so that a seed repeats every choice (not the
+ * timing, which no seed can repeat).
+ */
+static uint64_t rnd_base;
+static unsigned int rnd_threads;
 
 static void rnd_seed(uint64_t s)
 {
@@ -124,7 +132,8 @@ static void rnd_seed(uint64_t s)
 static uint64_t rnd(void)
 {
 	if (!rng)
-		rnd_seed(((uint64_t)getpid() << 32) ^ (uint64_t)(cd_now_s() * 1e9));
+		rnd_seed(rnd_base ^ ((uint64_t)__sync_add_and_fetch(&rnd_threads, 1) *
+				     0x9e3779b97f4a7c15ULL));
 	rng ^= rng >> 12;
 	rng ^= rng << 25;
 	rng ^= rng >> 27;
@@ -1288,7 +1297,7 @@ static void tenant_main(void *arg)
 	int i, ncpu = sysconf(_SC_NPROCESSORS_CONF);
 
 	setpgid(0, 0);
-	rnd_seed(rnd() ^ getpid());
+	rnd_seed(rnd() ^ ((uint64_t)(t->idx + 1) << 32));
 	if (t->cgroup && cg_move(t->cgroup, getpid()))
 		fail_msg("tenant %d: join %s failed", t->idx, t->cgroup);
 	if (t->new_domain && !control() &&
@@ -1469,6 +1478,7 @@ FIXTURE_SETUP(stress)
 	self->seed = env_long("CD_STRESS_SEED", 0);
 	if (!self->seed)
 		self->seed = (uint64_t)(cd_now_s() * 1e6) ^ getpid();
+	rnd_base = self->seed;
 	rnd_seed(self->seed);
 	cd_say("# seed %llu (CD_STRESS_SEED to repeat the choices)\n",
 	    (unsigned long long)self->seed);
