@@ -11,6 +11,10 @@
 # kills them so that the next suite starts clean.
 : "${CD_TESTS:=/coredomain/tests}"
 : "${CD_TEST_TIMEOUT:=600}"
+# CD_TEST_ARGS: arguments for every suite of this boot, commas for spaces
+# (it comes from the kernel command line: guests.conf), e.g. '-T,NAME' to
+# leave a kselftest out.
+args=$(echo "${CD_TEST_ARGS:-}" | tr ',' ' ')
 # cd.only=suite:prog,... on the kernel command line limits the run.
 only=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^cd.only=//p' | tr ',' ' ')
 rc=0
@@ -56,7 +60,7 @@ for suite in "$CD_TESTS"/*/; do
 			case " $only " in *" $name:$(basename "$t") "*) ;; *) continue ;; esac
 		fi
 		echo "@@CD-SUITE $name:$(basename "$t")"
-		(cd "$suite" && timeout -s KILL "$CD_TEST_TIMEOUT" "$t")
+		(cd "$suite" && timeout -s KILL "$CD_TEST_TIMEOUT" "$t" $args)
 		st=$?
 		# What a suite kills on its way out may take a moment to go.
 		left=""
