@@ -7,7 +7,10 @@
 #   124 the guest exceeded TIMEOUT seconds (killed),
 #   125 the guest stopped without reporting (panic, triple fault),
 #   126 the job passed but the console shows a kernel splat.
-# Environment: CORES THREADS SOCKETS MEM TIMEOUT APPEND ICOUNT STREAM.
+# Environment: CORES THREADS SOCKETS MEM TIMEOUT APPEND ICOUNT STREAM CONTEND.
+# CONTEND (hostile timing): 1 runs QEMU, every vCPU thread included, on one
+# host CPU (CONTEND_CPU, default the last one); 'hog' also runs a busy loop
+# pinned beside it, which this script starts and kills on every way out.
 . "$(dirname "$0")/lib.sh"
 
 variant=$1 initrd=$2 mode=$3 outdir=$4
@@ -20,6 +23,8 @@ mkdir -p "$outdir"
 rm -f "$outdir/console.log" "$outdir/results.log"
 : >"$outdir/results.log"
 
+# TCG_THREAD=single: one host thread runs every vCPU in turn (the
+# contended mode's default, see below); otherwise one thread per vCPU.
 accel=(-accel "tcg${TCG_THREAD:+,thread=$TCG_THREAD}")
 if [ -n "${ICOUNT:-}" ]; then
 	# Deterministic virtual time: one host thread, instructions as clock.
@@ -34,6 +39,38 @@ if [ "$sockets" -gt 1 ]; then
 		       -numa "node,nodeid=$s,memdev=m$s,cpus=$((s * per))-$((s * per + per - 1))")
 	done
 fi
+contend=${CONTEND:-0}
+pin=()
+hogpid=""
+tailpid=""
+cleanup() {
+	[ -n "$hogpid" ] && kill "$hogpid" 2>/dev/null
+	[ -n "$tailpid" ] && kill "$tailpid" 2>/dev/null
+	return 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+case $contend in
+0|"") ;;
+1|hog)
+	hcpu=${CONTEND_CPU:-$(($(nproc) - 1))}
+	pin=(taskset -c "$hcpu")
+	# One TCG thread for all vCPUs: each runs only in its turn, so IPIs
+	# arrive late and vCPUs are preempted mid-path as a matter of course.
+	# With a thread per vCPU squeezed onto one host CPU, QEMU executed
+	# stale translations of kernel text that ftrace had just patched
+	# (guest "Oops: int3" in __schedule() when stress_test toggled its
+	# events); single-threaded TCG sees every code write at once.
+	[ -n "${ICOUNT:-}" ] || accel=(-accel "tcg,thread=${TCG_THREAD:-single}")
+	if [ "$contend" = hog ]; then
+		# Dies with this script even if it is SIGKILLed.
+		"${pin[@]}" bash -c "while kill -0 $$ 2>/dev/null; do :; done" &
+		hogpid=$!
+	fi
+	;;
+*) die "CONTEND=$contend: use 1 (QEMU on one host CPU) or hog (and a busy loop beside it)" ;;
+esac
+
 append="console=ttyS0 panic=-1 printk.time=1 cd.mode=$mode"
 # KUnit runs once, in test mode; other jobs boot without it.
 [ "$mode" = test ] || append="$append kunit.enable=0"
@@ -48,7 +85,7 @@ qemu=(qemu-system-x86_64 "${accel[@]}" -M q35 -cpu "${CPU:-max,vendor=GenuineInt
       "${serial0[@]}" -serial "file:$outdir/results.log")
 
 msg "booting $(cat "$obj/include/config/kernel.release") on ${sockets}x${cores}x${threads} (${ncpu} vCPUs, $mem), limit ${timeout}s"
-tailpid=""
+[ ${#pin[@]} = 0 ] || msg "contended: QEMU and its ${ncpu} vCPU threads on host CPU $hcpu${hogpid:+, beside a busy loop (pid $hogpid)}"
 if [ "${STREAM:-0}" = 1 ] && [ "$mode" != shell ]; then
 	tail -n +1 -f "$outdir/results.log" | grep --line-buffered -v '^@@CD-' &
 	tailpid=$!
@@ -56,15 +93,21 @@ fi
 start=$(date +%s)
 set +e
 if [ "$mode" = shell ]; then
-	"${qemu[@]}"
+	"${pin[@]}" "${qemu[@]}"
 else
-	timeout -k 10 "$timeout" "${qemu[@]}" </dev/null
+	timeout -k 10 "$timeout" "${pin[@]}" "${qemu[@]}" </dev/null
 fi
 qrc=$?
 set -e
 elapsed=$(($(date +%s) - start))
 sleep 0.3
 [ -n "$tailpid" ] && { kill "$tailpid" 2>/dev/null; wait "$tailpid" 2>/dev/null || true; }
+tailpid=""
+if [ -n "$hogpid" ]; then
+	kill "$hogpid" 2>/dev/null
+	wait "$hogpid" 2>/dev/null || true
+	hogpid=""
+fi
 
 if [ $qrc = 124 ] || [ $qrc = 137 ]; then
 	echo "FAIL: guest exceeded its time limit of ${timeout}s (killed); last console lines:" >&2

@@ -9,8 +9,14 @@
       read the kselftest TAP framed in RESULTS and the KUnit KTAP and splats
       in CONSOLE; print a line per test and append them to $CD_RESULTS.
   report.py total FILE
-      print the closing 'N passed, N failed[, N skipped]' line of FILE;
-      exit 1 if anything failed or nothing ran.
+      print the upstream KUnit suites' results on a line of their own, then
+      the closing 'N passed, N failed[, N skipped]' line of FILE, which
+      counts our tests only; exit 1 if anything failed (upstream KUnit
+      included) or none of our tests ran.
+
+The guest's console also carries upstream KUnit suites (list, hlist, klist,
+...): they are there to keep the KUnit parser exercised on a second,
+independent producer, not to test the series, so they are not in the total.
 """
 import os
 import re
@@ -71,7 +77,7 @@ def selftests(path):
     out = []
     if not os.path.exists(path):
         return out, False
-    cur, results, plan, exited = None, [], None, False
+    cur, results, plan, exited, leaks = None, [], None, False, []
     with open(path, errors="replace") as f:
         lines = [l.rstrip("\r\n") for l in f]
     for line in lines:
@@ -79,12 +85,18 @@ def selftests(path):
             exited = True
         m = re.match(r"^@@CD-SUITE (\S+)", line)
         if m:
-            cur, results, plan = m.group(1), [], None
+            cur, results, plan, leaks = m.group(1), [], None, []
+            continue
+        # The runner found processes the suite left running (and killed them).
+        m = re.match(r"^@@CD-LEAK (\S+?): (.*)", line)
+        if m:
+            leaks.append(("FAIL", f"{m.group(1)}:leftover-processes", m.group(2)))
             continue
         m = re.match(r"^@@CD-SUITE-END (\S+) rc=(\d+)", line)
         if m and cur:
             rc = int(m.group(2))
             out.extend(results)
+            out.extend(leaks)
             if not results:
                 out.append(("FAIL", cur, f"exited {rc} without reporting a test"))
             elif plan is not None and plan != len(results):
@@ -107,6 +119,7 @@ def selftests(path):
             results.append((status, f"{cur}:{t.group(2)}", t.group(4) or ""))
     if cur is not None:
         out.extend(results)
+        out.extend(leaks)
         out.append(("FAIL", cur, "did not finish (guest stopped or timed out)"))
     return out, exited
 
@@ -137,19 +150,40 @@ def emit(recs):
         fh.close()
 
 
-def total(path):
-    counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
-    if os.path.exists(path):
-        with open(path) as f:
-            for line in f:
-                s = line.split("\t", 1)[0]
-                if s in counts:
-                    counts[s] += 1
+# KUnit suites of the series; every other KUnit suite is upstream's.
+OUR_KUNIT = re.compile(r"^core_domain")
+
+
+def upstream_kunit(name):
+    """Is the record NAME (VARIANT/GUEST/kunit:SUITE.TEST) an upstream suite's?"""
+    m = re.search(r"(?:^|/)kunit:([^.]+)\.", name)
+    return bool(m) and not OUR_KUNIT.match(m.group(1))
+
+
+def counted(counts):
     line = f"{counts['PASS']} passed, {counts['FAIL']} failed"
     if counts["SKIP"]:
         line += f", {counts['SKIP']} skipped"
-    print(line)
-    return 1 if counts["FAIL"] or not counts["PASS"] else 0
+    return line
+
+
+def total(path):
+    ours = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+    upstream = dict(ours)
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                fields = line.rstrip("\n").split("\t")
+                s = fields[0]
+                if s not in ours:
+                    continue
+                if len(fields) > 1 and upstream_kunit(fields[1]):
+                    upstream[s] += 1
+                else:
+                    ours[s] += 1
+    print(f"upstream KUnit (harness parser check): {counted(upstream)}")
+    print(counted(ours))
+    return 1 if ours["FAIL"] or upstream["FAIL"] or not ours["PASS"] else 0
 
 
 def main(argv):

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # selftest.sh VARIANT: the harness tests itself.  Each case boots the guest
 # with a deliberate fault and checks that the harness fails, with the reason
-# printed: a kernel WARN, a kernel BUG, a hung guest, a failing selftest.
+# printed: a kernel WARN, a kernel BUG, a hung guest, a failing selftest,
+# a selftest that leaves a process running.
 # A case passes only when the fault was caught.
 . "$(dirname "$0")/lib.sh"
 
@@ -49,7 +50,16 @@ echo "ok 1 passes"
 echo "not ok 2 fails on purpose"
 exit 1
 T
-chmod +x "$tdir/injected/failing_test.sh"
+# ... and a suite that passes but leaves a process running must fail
+# as a leak (the runner names and kills what is left).
+cat >"$tdir/injected/leaky_test.sh" <<'T'
+#!/bin/sh
+echo "TAP version 13"
+echo "1..1"
+sleep 100000 &
+echo "ok 1 passes but leaves a child"
+T
+chmod +x "$tdir/injected/failing_test.sh" "$tdir/injected/leaky_test.sh"
 CMD="CD_TESTS=/coredomain/files/$(basename "$tdir") /coredomain/run-tests.sh" \
 	"$TOP/harness/initramfs.sh" "$variant" "$dir/selftest-fails.cpio" "$tdir"
 rm -rf "$tdir"
@@ -63,9 +73,10 @@ summary=$(CD_RESULTS=$dir/injected.tsv python3 "$TOP/harness/report.py" collect 
 trc=$?
 set -e
 rm -f "$dir/injected.tsv"
-if [ $trc != 0 ] && echo "$summary" | grep -q '^1 passed, 1 failed$' &&
-   echo "$summary" | grep -q 'FAIL injected/injected:failing_test.sh:fails on purpose'; then
-	record PASS selftest-fails "caught: 1 passed, 1 failed"
+if [ $trc != 0 ] && echo "$summary" | grep -q '^2 passed, 2 failed$' &&
+   echo "$summary" | grep -q 'FAIL injected/injected:failing_test.sh:fails on purpose' &&
+   echo "$summary" | grep -q 'FAIL injected/injected:leaky_test.sh:leftover-processes.*sleep'; then
+	record PASS selftest-fails "caught: 2 passed, 2 failed (a failing test, a leftover process)"
 else
 	record FAIL selftest-fails "summary did not fail: $(echo "$summary" | tail -n 1)"
 fi

@@ -3,7 +3,8 @@
 # 'make test': for each kernel variant in KCONFIG (default: "default"), build
 # it, boot the SMT guest, run KUnit and every kselftest, then run the
 # harness's own fault tests; print one line per test and the closing
-# 'N passed, N failed' line.  Exit 1 if anything failed.
+# 'N passed, N failed' line (our tests; the upstream KUnit suites on a line
+# of their own before it).  Exit 1 if anything failed.
 . "$(dirname "$0")/lib.sh"
 
 start=$(date +%s)
@@ -18,12 +19,22 @@ for v in $variants; do
 	"$TOP/harness/kbuild.sh" "$v"
 	# stress-ng for stress_test's stress_ng area
 	"$TOP/harness/initramfs.sh" "$v" "$OUT/test/$v/initramfs.cpio" "$(command -v stress-ng)"
-	while read -r name topo cpu append tests; do
+	while read -r name topo cpu append tests opts; do
 		[ -n "$name" ] || continue
 		[ -z "${GUESTS:-}" ] || [[ " $GUESTS " == *" $name "* ]] || continue
 		IFS=x read -r s c t <<<"$topo"
 		[ "$append" = - ] && append=""
 		append=${append//+/ }
+		# OPTIONS: CONTEND= and TIMEOUT= for boot.sh; CD_*= become the
+		# guest tests' environment (the kernel hands VAR=value to init).
+		env=()
+		for o in $opts; do
+			case $o in
+			CONTEND=*|TIMEOUT=*) env+=("$o") ;;
+			CD_*=*) append="$append $o" ;;
+			*) die "guests.conf: $name: unknown option $o" ;;
+			esac
+		done
 		case $cpu in
 		intel) cpu=max,vendor=GenuineIntel ;;
 		amd)   cpu=max ;;
@@ -31,7 +42,8 @@ for v in $variants; do
 		# KUnit runs only in the boots that run every suite.
 		[ "$tests" = all ] || append="$append cd.only=$tests kunit.enable=0"
 		set +e
-		CPU=$cpu SOCKETS=$s CORES=$c THREADS=$t APPEND=$append STREAM=0 "$TOP/harness/boot.sh" \
+		env CPU="$cpu" SOCKETS="$s" CORES="$c" THREADS="$t" APPEND="$append" STREAM=0 \
+			"${env[@]}" "$TOP/harness/boot.sh" \
 			"$v" "$OUT/test/$v/initramfs.cpio" test "$OUT/test/$v/$name"
 		rc=$?
 		set -e

@@ -236,4 +236,150 @@ static inline int cd_domains_find(const struct cd_domains *ds, long id)
 	return -1;
 }
 
+/*
+ * Helper processes that cannot outlive the test, and the trace ring
+ * buffer's lost events.
+ */
+#include <dirent.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+/*
+ * fork() for a helper process (a hog, a tenant): the child gets SIGKILL
+ * when the thread that forked it exits, so that it dies on every way out
+ * of the test - an ASSERT, a crash, the harness's timeout - and not only
+ * where the test kills it.  Fork from a thread that outlives the child
+ * (the test's main thread, or the helper's own main thread).
+ */
+static inline pid_t cd_fork_tied(void)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+
+	if (pid == 0 && (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent))
+		_exit(127);
+	return pid;
+}
+
+/* SIGKILL and reap the @n processes of @pids that were started (> 0). */
+static inline void cd_kill_wait(const pid_t *pids, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (pids[i] > 0)
+			kill(pids[i], SIGKILL);
+	for (i = 0; i < n; i++)
+		if (pids[i] > 0)
+			waitpid(pids[i], NULL, 0);
+}
+
+/*
+ * SIGKILL every other process of the caller's process group (the
+ * kselftest harness makes each test a group of its own) but its parent
+ * (a fixture's test runs in a child of the group's leader), and reap the
+ * caller's children: the sweep of a teardown, for whatever an early exit
+ * left running.  Returns how many it killed.
+ */
+static inline int cd_kill_group(void)
+{
+	pid_t me = getpid(), parent = getppid(), pg = getpgrp();
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0, i;
+
+	while (d && (e = readdir(d))) {
+		pid_t pid = atoi(e->d_name);
+
+		if (pid > 0 && pid != me && pid != parent && getpgid(pid) == pg &&
+		    !kill(pid, SIGKILL))
+			n++;
+	}
+	if (d)
+		closedir(d);
+	/* At most a second for children that are not dying. */
+	for (i = 0; i < 100; i++) {
+		pid_t r = waitpid(-1, NULL, WNOHANG);
+
+		if (r < 0)
+			break;
+		if (r == 0)
+			usleep(10000);
+	}
+	return n;
+}
+
+#define CD_TRACEFS	"/sys/kernel/tracing/"
+
+/*
+ * Events the trace ring buffer lost since it was last cleared, over every
+ * CPU: per_cpu/cpuN/stats "overrun:" (overwritten before they were read),
+ * "commit overrun:" and "dropped events:" (never recorded).  A timeline
+ * with a hole proves nothing: a test that lost events is inconclusive.
+ */
+static inline long cd_trace_lost(void)
+{
+	char path[96], line[128];
+	long total = 0, v;
+	int cpu;
+
+	for (cpu = 0; cpu < 4096; cpu++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), CD_TRACEFS "per_cpu/cpu%d/stats", cpu);
+		f = fopen(path, "r");
+		if (!f)
+			break;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "overrun: %ld", &v) == 1 ||
+			    sscanf(line, "commit overrun: %ld", &v) == 1 ||
+			    sscanf(line, "dropped events: %ld", &v) == 1)
+				total += v;
+		fclose(f);
+	}
+	return total;
+}
+
+/*
+ * The events a "CPU:N [LOST M EVENTS]" line of trace or trace_pipe
+ * reports (1 for "[LOST EVENTS]", whose count the kernel did not know),
+ * or 0 for any other line.
+ */
+static inline long cd_trace_lost_line(const char *line)
+{
+	const char *p = strstr(line, "[LOST ");
+	long n;
+
+	if (!p)
+		return 0;
+	if (sscanf(p, "[LOST %ld EVENTS]", &n) == 1 && n > 0)
+		return n;
+	return 1;
+}
+
+/*
+ * Read the header of an open trace file up to its first event, leaving
+ * @f there; returns entries-written minus entries-in-buffer (the events
+ * overwritten), or 0 if the header does not say.
+ */
+static inline long cd_trace_header_lost(FILE *f)
+{
+	long in = 0, written = 0;
+	char line[256];
+	int c;
+
+	while ((c = fgetc(f)) == '#') {
+		ungetc(c, f);
+		if (!fgets(line, sizeof(line), f))
+			break;
+		if (sscanf(line, "# entries-in-buffer/entries-written: %ld/%ld",
+			   &in, &written) != 2)
+			continue;
+	}
+	if (c != EOF)
+		ungetc(c, f);
+	return written > in ? written - in : 0;
+}
+
 #endif /* CD_UTIL_H */

@@ -45,6 +45,13 @@
 #define PLACEMENT	"/sys/kernel/debug/core_domain/placement"
 #define MAXT		16
 
+/*
+ * Every process this suite forks is a tenant or a waker that must not
+ * outlive the test: an ASSERT between starting the tenants and killing
+ * them used to leave them paused, in their domains, into the next suite.
+ */
+#define fork()	cd_fork_tied()
+
 struct thr {
 	pid_t tid;
 	int dom;		/* index of its domain */
@@ -329,6 +336,7 @@ FIXTURE_SETUP(place)
 
 FIXTURE_TEARDOWN(place)
 {
+	cd_kill_group();
 	set_placement(1);
 	tl_free(self->tl);
 }
