@@ -41,7 +41,9 @@
  * load time per area (default 10: 'make test'; the soak sets it large),
  * CD_STRESS_SEED the random seed, CD_PROGRESS_SECONDS the progress line
  * interval (30); with
- * CD_TRACE_KEEP=1 the trace events stay enabled between areas (the soak).
+ * CD_TRACE_KEEP=1 the trace events stay enabled between areas (the soak);
+ * CD_STRESS_LATENCY=0 reports wake-up delays without judging them (the
+ * contended boots).
  *
  * Needs a kernel booted with core domains enforced (core_domain=on), an
  * SMT topology, tracefs and debugfs; stress_ng needs stress-ng in the
@@ -1259,6 +1261,19 @@ static void start_thread(void *(*fn)(void *), int idx, int n)
 static int control(void)
 {
 	return env_long("CD_STRESS_CONTROL", 0) != 0;
+}
+
+/*
+ * CD_STRESS_LATENCY=0 (the contended boots): wake-up delays and sample
+ * counts are reported but not judged.  With every vCPU on one starved host
+ * CPU they measure the host, not the wait bound; isolation, stalls (a wait
+ * of a second or more) and progress are judged as always.
+ */
+static int latency_judged(void)
+{
+	const char *e = getenv("CD_STRESS_LATENCY");
+
+	return !e || strcmp(e, "0");
 }
 
 static void tenant_main(void *arg)
@@ -2731,9 +2746,12 @@ TEST_F_TIMEOUT(stress, rt_equal_rank, area_timeout())
 		 max, n, sh->prog[0], fair_progress, fair_first_ms);
 	stop_all();
 	area_end(_metadata, &a, 100);
-	EXPECT_LT(100, n);
-	/* the bound, plus TCG's timer and IPI noise */
-	EXPECT_GE(bound + 20000, p50) TH_LOG("median wait beyond the bound");
+	if (latency_judged()) {
+		EXPECT_LT(100, n);
+		/* the bound, plus TCG's timer and IPI noise */
+		EXPECT_GE(bound + 20000, p50) TH_LOG("median wait beyond the bound");
+	}
+	EXPECT_LT(0, n) TH_LOG("the real-time waker never woke");
 	/* never anything like a stall: below RT throttling's one-second period */
 	EXPECT_GT(1000000, max) TH_LOG("a real-time task waited %ld us", max);
 	EXPECT_LT(0, fair_progress)
