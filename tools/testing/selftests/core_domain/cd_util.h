@@ -382,4 +382,23 @@ static inline long cd_trace_header_lost(FILE *f)
 	return written > in ? written - in : 0;
 }
 
+/*
+ * Open the trace file @path for reading past its header; *@lost: the events
+ * lost, by the per-CPU counters or the header, whichever says more.
+ */
+static inline FILE *cd_trace_open(const char *path, long *lost)
+{
+	long hdr;
+	FILE *f;
+
+	*lost = cd_trace_lost();
+	f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	hdr = cd_trace_header_lost(f);
+	if (hdr > *lost)
+		*lost = hdr;
+	return f;
+}
+
 #endif /* CD_UTIL_H */

@@ -950,7 +950,7 @@ TEST(live_move_between_tenants)
 	struct timeline *tl;
 	pid_t t, bg[2][3];
 	int i, j, moved = 0;
-	long c0, lost, hdr_lost;
+	long c0, lost;
 	time_t t0;
 	FILE *f;
 
@@ -999,12 +999,8 @@ TEST(live_move_between_tenants)
 	put(TRACEFS "events/sched/sched_process_fork/enable", "0");
 	put(TRACEFS "events/core_domain/core_domain_move/enable", "0");
 
-	lost = cd_trace_lost();
-	f = fopen(TRACEFS "trace", "r");
+	f = cd_trace_open(TRACEFS "trace", &lost);
 	ASSERT_NE(NULL, f);
-	hdr_lost = cd_trace_header_lost(f);
-	if (hdr_lost > lost)
-		lost = hdr_lost;
 	check_trace(tl, f);
 	fclose(f);
 	TH_LOG("%d process moves, %ld domain moves traced, %ld switches, %ld overlaps, %ld lost",

@@ -75,20 +75,6 @@ static long min_switches(void)
 	return v && atol(v) > 0 ? atol(v) : MIN_SWITCHES;
 }
 
-static long ctxt_switches(void)
-{
-	char line[256];
-	long v = 0;
-	FILE *f = fopen("/proc/stat", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "ctxt %ld", &v) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return v;
-}
-
 /* Sum of the forced-idle episodes over all CPUs (debugfs), or -1. */
 static long forced_idle_episodes(void)
 {
@@ -308,7 +294,7 @@ FIXTURE_TEARDOWN(isolation)
 TEST_F_TIMEOUT(isolation, mixed_workload, 600)
 {
 	struct timeline *tl = tl_new();
-	long ctxt0, fi0, fi1, min_progress, lost, hdr_lost, fullest;
+	long ctxt0, fi0, fi1, min_progress, lost, fullest;
 	int t, k, status, waited;
 	FILE *f;
 
@@ -332,12 +318,12 @@ TEST_F_TIMEOUT(isolation, mixed_workload, 600)
 	fi0 = forced_idle_episodes();
 	ASSERT_EQ(0, write_file(TRACEFS "tracing_on", "1"));
 	tl_snapshot(tl);
-	ctxt0 = ctxt_switches();
+	ctxt0 = ctxt_total();
 	sh->go = 1;
 	/* Run until the trace holds enough switches (or 120 s). */
 	for (waited = 0; waited < 120; waited++) {
 		sleep(1);
-		if (ctxt_switches() - ctxt0 > min_switches() * 12 / 10)
+		if (ctxt_total() - ctxt0 > min_switches() * 12 / 10)
 			break;
 	}
 	ASSERT_EQ(0, write_file(TRACEFS "tracing_on", "0"));
@@ -351,15 +337,11 @@ TEST_F_TIMEOUT(isolation, mixed_workload, 600)
 	fi1 = forced_idle_episodes();
 	TH_LOG("workload done after %d s, reading the trace", waited);
 
-	lost = cd_trace_lost();
 	fullest = trace_fullest_kb();
-	f = fopen(TRACEFS "trace", "r");
+	f = cd_trace_open(TRACEFS "trace", &lost);
 	ASSERT_NE(NULL, f);
 	for (t = 0; t < NTENANTS; t++)
 		tl_seed(tl, sh->root[t], sh->domain[t]);
-	hdr_lost = cd_trace_header_lost(f);
-	if (hdr_lost > lost)
-		lost = hdr_lost;
 	check_trace(tl, f);
 	fclose(f);
 
@@ -420,7 +402,7 @@ static long now_us(void)
 TEST_F_TIMEOUT(isolation, running_moves, 300)
 {
 	pid_t kids[2 * MOVE_SPINNERS + 2];
-	long dom[2], worst = 0, total = 0, lost, hdr_lost;
+	long dom[2], worst = 0, total = 0, lost;
 	struct timeline *tl;
 	int i, n = 0, status, failed = 0;
 	FILE *f;
@@ -487,12 +469,8 @@ TEST_F_TIMEOUT(isolation, running_moves, 300)
 		waitpid(kids[i], &status, 0);
 		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
-	lost = cd_trace_lost();
-	f = fopen(TRACEFS "trace", "r");
+	f = cd_trace_open(TRACEFS "trace", &lost);
 	ASSERT_NE(NULL, f);
-	hdr_lost = cd_trace_header_lost(f);
-	if (hdr_lost > lost)
-		lost = hdr_lost;
 	check_trace(tl, f);
 	fclose(f);
 	TH_LOG("%d moves of running tasks (%d failed), move call mean %ld us, max %ld us",

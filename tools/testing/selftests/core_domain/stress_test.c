@@ -587,29 +587,6 @@ struct tracer {
 	size_t bcap;
 };
 
-static long trace_lost(void)
-{
-	char path[96], line[128];
-	long total = 0, v;
-	int cpu;
-
-	for (cpu = 0; cpu < CD_MAXCPU; cpu++) {
-		FILE *f;
-
-		snprintf(path, sizeof(path), TRACEFS "per_cpu/cpu%d/stats", cpu);
-		f = fopen(path, "r");
-		if (!f)
-			break;
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "overrun: %ld", &v) == 1 ||
-			    sscanf(line, "commit overrun: %ld", &v) == 1 ||
-			    sscanf(line, "dropped events: %ld", &v) == 1)
-				total += v;
-		fclose(f);
-	}
-	return total;
-}
-
 static void tr_add(struct tracer *tr, const char *line)
 {
 	double ts;
@@ -791,7 +768,7 @@ static int tr_start(struct tracer *tr)
 			return -ENOENT;
 	}
 	put(TRACEFS "trace", "");		/* O_TRUNC: clear */
-	tr->lost0 = trace_lost();
+	tr->lost0 = cd_trace_lost();
 	tr->fd = open(TRACEFS "trace_pipe", O_RDONLY | O_NONBLOCK);
 	if (tr->fd < 0)
 		return -errno;
@@ -813,7 +790,7 @@ static void tr_stop(struct tracer *tr)
 	tr->stop = 1;
 	pthread_join(tr->th, NULL);
 	tr->running = 0;
-	tr->lost = trace_lost() - tr->lost0 + tr->lostlines;
+	tr->lost = cd_trace_lost() - tr->lost0 + tr->lostlines;
 	close(tr->fd);
 	events_off();
 	put(TRACEFS "trace", "");
