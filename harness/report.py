@@ -7,7 +7,10 @@
       stalls) found in a console log, one line each.
   report.py collect PREFIX RESULTS CONSOLE BOOT_RC
       read the kselftest TAP framed in RESULTS and the KUnit KTAP and splats
-      in CONSOLE; print a line per test and append them to $CD_RESULTS.
+      in CONSOLE; print a line per test and append them to $CD_RESULTS,
+      and each suite's duration to $CD_TIMES.
+  report.py time NAME SECONDS / report.py slowest FILE
+      append a duration to $CD_TIMES / print a timing table's longest steps.
   report.py total FILE
       print the upstream KUnit suites' results on a line of their own, then
       the closing 'N passed, N failed[, N skipped]' line of FILE, which
@@ -76,8 +79,9 @@ def kunit(path):
 def selftests(path):
     out = []
     if not os.path.exists(path):
-        return out, False
+        return out, False, []
     cur, results, plan, exited, leaks = None, [], None, False, []
+    times = []
     with open(path, errors="replace") as f:
         lines = [l.rstrip("\r\n") for l in f]
     for line in lines:
@@ -92,9 +96,11 @@ def selftests(path):
         if m:
             leaks.append(("FAIL", f"{m.group(1)}:leftover-processes", m.group(2)))
             continue
-        m = re.match(r"^@@CD-SUITE-END (\S+) rc=(\d+)", line)
+        m = re.match(r"^@@CD-SUITE-END (\S+) rc=(\d+)(?: secs=(\d+))?", line)
         if m and cur:
             rc = int(m.group(2))
+            if m.group(3):
+                times.append((cur, int(m.group(3))))
             out.extend(results)
             out.extend(leaks)
             if not results:
@@ -121,13 +127,14 @@ def selftests(path):
         out.extend(results)
         out.extend(leaks)
         out.append(("FAIL", cur, "did not finish (guest stopped or timed out)"))
-    return out, exited
+    return out, exited, times
 
 
 def collect(prefix, results, console, boot_rc):
     recs = [(s, f"{prefix}/{n}", d) for s, n, d in kunit(console)]
-    tests, exited = selftests(results)
+    tests, exited, times = selftests(results)
     recs += [(s, f"{prefix}/{n}", d) for s, n, d in tests]
+    record_times([(f"{prefix}/{n}", t) for n, t in times])
     for s in splats(console):
         recs.append(("FAIL", f"{prefix}/kernel-log", s))
     if boot_rc == 124:
@@ -137,6 +144,32 @@ def collect(prefix, results, console, boot_rc):
     if not recs:
         recs.append(("FAIL", f"{prefix}/guest", "ran no test"))
     emit(recs)
+
+
+def record_times(times):
+    """Append (NAME, SECONDS) pairs to $CD_TIMES, the run's timing table."""
+    dest = os.environ.get("CD_TIMES")
+    if not dest or not times:
+        return
+    with open(dest, "a") as fh:
+        for n, t in times:
+            fh.write(f"{n}\t{t}\n")
+
+
+def slowest(path, n=12):
+    """Print the N longest entries of a timing table and its boot total."""
+    if not os.path.exists(path):
+        return
+    rows = []
+    with open(path) as f:
+        for line in f:
+            name, _, secs = line.rstrip("\n").partition("\t")
+            if secs.isdigit():
+                rows.append((int(secs), name))
+    boots = sum(s for s, name in rows if name.endswith("/boot"))
+    print(f"guest boots: {boots} s in all; the longest steps:")
+    for secs, name in sorted(rows, reverse=True)[:n]:
+        print(f"  {secs:5d} s  {name}")
 
 
 def emit(recs):
@@ -196,6 +229,12 @@ def main(argv):
         return 0
     if len(argv) == 3 and argv[1] == "total":
         return total(argv[2])
+    if len(argv) == 4 and argv[1] == "time":
+        record_times([(argv[2], int(argv[3]))])
+        return 0
+    if len(argv) == 3 and argv[1] == "slowest":
+        slowest(argv[2])
+        return 0
     if len(argv) == 5 and argv[1] == "record":
         emit([(argv[2], argv[3], argv[4])])
         return 0

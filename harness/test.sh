@@ -10,13 +10,17 @@
 start=$(date +%s)
 "$TOP/harness/deps.sh"
 "$TOP/harness/assemble.sh"
-export CD_RESULTS=$OUT/test/results.tsv
+export CD_RESULTS=$OUT/test/results.tsv CD_TIMES=$OUT/test/times.tsv
 mkdir -p "$OUT/test"
 : >"$CD_RESULTS"
+: >"$CD_TIMES"
+step() { python3 "$TOP/harness/report.py" time "$1" "$(($(date +%s) - $2))"; }
 
 variants=${KCONFIG//,/ }
 for v in $variants; do
+	t0=$(date +%s)
 	"$TOP/harness/kbuild.sh" "$v"
+	step "$v/kernel-build" "$t0"
 	# stress-ng for stress_test's stress_ng area
 	"$TOP/harness/initramfs.sh" "$v" "$OUT/test/$v/initramfs.cpio" "$(command -v stress-ng)"
 	while read -r name topo cpu append tests opts; do
@@ -26,27 +30,33 @@ for v in $variants; do
 		[ "$append" = - ] && append=""
 		append=${append//+/ }
 		# OPTIONS: CONTEND= and TIMEOUT= for boot.sh; CD_*= become the
-		# guest tests' environment (the kernel hands VAR=value to init).
+		# guest tests' environment (the kernel hands VAR=value to init);
+		# VARIANTS= limits the line to those kernels.
 		env=()
+		skip=0
 		for o in $opts; do
 			case $o in
 			CONTEND=*|TIMEOUT=*) env+=("$o") ;;
+			VARIANTS=*) [[ ",${o#VARIANTS=}," == *",$v,"* ]] || skip=1 ;;
 			CD_*=*) append="$append $o" ;;
 			*) die "guests.conf: $name: unknown option $o" ;;
 			esac
 		done
+		[ $skip = 0 ] || continue
 		case $cpu in
 		intel) cpu=max,vendor=GenuineIntel ;;
 		amd)   cpu=max ;;
 		esac
 		# KUnit runs only in the boots that run every suite.
 		[ "$tests" = all ] || append="$append cd.only=$tests kunit.enable=0"
+		t0=$(date +%s)
 		set +e
 		env CPU="$cpu" SOCKETS="$s" CORES="$c" THREADS="$t" APPEND="$append" STREAM=0 \
 			"${env[@]}" "$TOP/harness/boot.sh" \
 			"$v" "$OUT/test/$v/initramfs.cpio" test "$OUT/test/$v/$name"
 		rc=$?
 		set -e
+		step "$v/$name/boot" "$t0"
 		python3 "$TOP/harness/report.py" collect "$v/$name" "$OUT/test/$v/$name/results.log" \
 			"$OUT/test/$v/$name/console.log" "$rc"
 	done < <(grep -v '^#' "$TOP/harness/guests.conf")
@@ -66,11 +76,16 @@ else
 fi
 
 # The Promela model of the per-core arbitration (spin): about 3 min.
+t0=$(date +%s)
 "$TOP/harness/model.sh"
+step model "$t0"
 
 if [ "${HARNESS_TESTS:-1}" = 1 ]; then
+	t0=$(date +%s)
 	"$TOP/harness/selftest.sh" "${variants%% *}"
+	step harness-selftest "$t0"
 fi
 
 msg "make test took $(($(date +%s) - start)) s; logs in out/test/"
+python3 "$TOP/harness/report.py" slowest "$CD_TIMES"
 python3 "$TOP/harness/report.py" total "$CD_RESULTS"

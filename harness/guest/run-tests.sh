@@ -60,6 +60,7 @@ for suite in "$CD_TESTS"/*/; do
 			case " $only " in *" $name:$(basename "$t") "*) ;; *) continue ;; esac
 		fi
 		echo "@@CD-SUITE $name:$(basename "$t")"
+		t0=$(cut -d. -f1 /proc/uptime)
 		(cd "$suite" && timeout -s KILL "$CD_TEST_TIMEOUT" "$t" $args)
 		st=$?
 		# What a suite kills on its way out may take a moment to go.
@@ -82,7 +83,7 @@ for suite in "$CD_TESTS"/*/; do
 			done
 			[ -z "$left" ] || echo "@@CD-LEAK $name:$(basename "$t"): could not kill: $(echo "$left" | tr '\n' ' ')"
 		fi
-		echo "@@CD-SUITE-END $name:$(basename "$t") rc=$st"
+		echo "@@CD-SUITE-END $name:$(basename "$t") rc=$st secs=$(($(cut -d. -f1 /proc/uptime) - t0))"
 		[ $st = 0 ] || rc=1
 	done
 done
