@@ -81,6 +81,7 @@ struct core_domain *core_domain_alloc(struct core_domain *parent)
 		kfree(d);
 		return ERR_PTR(err == -EBUSY ? -ENOSPC : err);
 	}
+	trace_core_domain_new(d->id, core_domain_id(parent));
 	return d;
 }
 

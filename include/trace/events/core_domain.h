@@ -66,6 +66,30 @@ TRACE_EVENT(core_domain_move,
 );
 
 /**
+ * core_domain_new - a domain is created and takes its id
+ * @id:		the id, from here on this domain's until its last reference
+ *		goes; a later domain may take it again
+ * @parent:	the id of the confining domain it is nested in, 0 for none
+ *
+ * Traced before any task can be moved into the domain, so a trace tells
+ * two domains that had the same id apart: a task moved into @id after
+ * this event belongs to this domain, one moved before it to an older one.
+ */
+TRACE_EVENT(core_domain_new,
+	TP_PROTO(u32 id, u32 parent),
+	TP_ARGS(id, parent),
+	TP_STRUCT__entry(
+		__field(u32, id)
+		__field(u32, parent)
+	),
+	TP_fast_assign(
+		__entry->id = id;
+		__entry->parent = parent;
+	),
+	TP_printk("id=%u parent=%u", __entry->id, __entry->parent)
+);
+
+/**
  * core_domain_kick - a CPU makes a sibling vacate the core
  * @from:	the waiting CPU
  * @to:		the CPU kicked (may be @from itself)

@@ -18,6 +18,13 @@
  * doing when tracing began: its first sched_switch tells what it ran
  * until then (prev_pid).  The topology is the union of what sysfs showed
  * for every CPU, re-read when a CPU without one appears (hotplug).
+ *
+ * Ids are reused once a domain is freed, so the checker judges domain
+ * instances, not ids: every core_domain_new event starts a new generation
+ * of its id, a task moved (or born) into the id from then on belongs to
+ * that generation, and one that still holds an older generation is in
+ * another domain.  A task known from before the trace (snapshot, seed)
+ * holds generation 0, the domain the id named when tracing began.
  */
 #ifndef CD_TIMELINE_H
 #define CD_TIMELINE_H
@@ -29,20 +36,29 @@
 
 #define CD_MAXCPU	1024
 #define CD_MAXPID	(1 << 22)
+#define CD_MAXID	(1 << 20)	/* CORE_DOMAIN_ID_MAX + 1 */
+#define CD_GEN_SHIFT	20
 #define CD_NONE		-1
 #define CD_HOST		0
+
+/* A domain instance: its id and the generation of that id. */
+#define CD_ID(d)	((d) > 0 ? (int)((d) & (CD_MAXID - 1)) : (int)(d))
+#define CD_GEN(d)	((d) > 0 ? (long)((d) >> CD_GEN_SHIFT) : 0L)
 
 struct timeline {
 	int ncpu;
 	int sibling_of[CD_MAXCPU][8];
 	int nsib[CD_MAXCPU];
-	int dom[CD_MAXCPU];		/* current domain per CPU, CD_NONE idle */
+	long dom[CD_MAXCPU];		/* current domain per CPU, CD_NONE idle */
 	int cur[CD_MAXCPU];		/* pid running per CPU, -1 unknown */
 	int known[CD_MAXCPU];
-	int *pid_dom;			/* -1: host */
+	long *pid_dom;			/* domain instance, -1: host */
 	char *born;			/* domain reported at birth */
 	char *stopper;			/* pids of the CPU stoppers */
+	int *gen;			/* current generation per id */
+	char *seen;			/* ids some task was known to hold */
 	long switches, violations, forks, moves;
+	long news, reused;		/* core_domain_new events; of ids seen before */
 	double worst_len, open_since[CD_MAXCPU];
 };
 
@@ -122,7 +138,7 @@ static void find_stoppers(struct timeline *tl)
 	closedir(dir);
 }
 
-static int task_domain(struct timeline *tl, int pid)
+static long task_domain(struct timeline *tl, int pid)
 {
 	if (pid == 0 || (pid > 0 && pid < CD_MAXPID && tl->stopper[pid]))
 		return CD_NONE;
@@ -145,9 +161,30 @@ static double field_ts(const char *line)
 	return ts;
 }
 
-/* From @ts on, @cpu runs @pid in domain @d: compare with every sibling. */
-static void cpu_runs(struct timeline *tl, int cpu, double ts, int pid, int d)
+/* The instance a task entering id @id now belongs to; 0 stays host (-1). */
+static long tl_inst(struct timeline *tl, int id)
 {
+	if (id <= 0 || id >= CD_MAXID)
+		return id > 0 ? id : -1;
+	tl->seen[id] = 1;
+	return id | ((long)tl->gen[id] << CD_GEN_SHIFT);
+}
+
+/* "domain 7", or "domain 7 (generation 2)" for a reused id. */
+static const char *dom_name(long d, char *buf, size_t len)
+{
+	if (CD_GEN(d))
+		snprintf(buf, len, "domain %d (generation %ld)", CD_ID(d), CD_GEN(d));
+	else
+		snprintf(buf, len, "domain %d", CD_ID(d));
+	return buf;
+}
+
+/* From @ts on, @cpu runs @pid in domain @d: compare with every sibling. */
+static void cpu_runs(struct timeline *tl, int cpu, double ts, int pid, long d)
+{
+	char n1[48], n2[48];
+
 	int i, bad = 0;
 
 	tl->dom[cpu] = d;
@@ -161,9 +198,10 @@ static void cpu_runs(struct timeline *tl, int cpu, double ts, int pid, int d)
 		if (d != CD_NONE && tl->dom[s] != CD_NONE && tl->dom[s] != d) {
 			bad = 1;
 			if (tl->violations < 5)
-				fprintf(stderr, "# overlap at %.6f: cpu%d runs domain %d (pid %d), "
-					"sibling cpu%d runs domain %d (pid %d)\n",
-					ts, cpu, d, pid, s, tl->dom[s], tl->cur[s]);
+				fprintf(stderr, "# overlap at %.6f: cpu%d runs %s (pid %d), "
+					"sibling cpu%d runs %s (pid %d)\n",
+					ts, cpu, dom_name(d, n1, sizeof(n1)), pid, s,
+					dom_name(tl->dom[s], n2, sizeof(n2)), tl->cur[s]);
 		}
 	}
 	if (bad) {
@@ -188,12 +226,12 @@ static void on_switch(struct timeline *tl, int cpu, double ts, int prev, int pid
 	cpu_runs(tl, cpu, ts, pid, task_domain(tl, pid));
 }
 
-/* @pid runs in @d from @ts on; if it runs now, its CPU with it. */
+/* @pid runs in id @d from @ts on; if it runs now, its CPU with it. */
 static void on_move(struct timeline *tl, double ts, int pid, int d)
 {
 	int cpu;
 
-	tl->pid_dom[pid] = d ? d : -1;
+	tl->pid_dom[pid] = tl_inst(tl, d);
 	for (cpu = 0; cpu < tl->ncpu; cpu++)
 		if (tl->known[cpu] && tl->cur[cpu] == pid)
 			cpu_runs(tl, cpu, ts, pid, task_domain(tl, pid));
@@ -247,7 +285,7 @@ static inline void tl_snapshot(struct timeline *tl)
 				continue;
 			while (fgets(line, sizeof(line), f))
 				if (sscanf(line, "CoreDomain: %d", &d) == 1) {
-					tl->pid_dom[tid] = d ? d : -1;
+					tl->pid_dom[tid] = tl_inst(tl, d);
 					break;
 				}
 			fclose(f);
@@ -257,11 +295,14 @@ static inline void tl_snapshot(struct timeline *tl)
 	closedir(dir);
 }
 
-/* Seed: @pid (and what it forks) runs in domain @dom. */
+/*
+ * Seed: @pid (and what it forks) runs in domain @dom, the domain that id
+ * named when tracing began.
+ */
 static inline void tl_seed(struct timeline *tl, int pid, int dom)
 {
 	if (pid > 0 && pid < CD_MAXPID)
-		tl->pid_dom[pid] = dom;
+		tl->pid_dom[pid] = tl_inst(tl, dom);
 }
 
 static struct timeline *tl_new(void)
@@ -270,17 +311,21 @@ static struct timeline *tl_new(void)
 
 	if (!tl)
 		return NULL;
-	tl->pid_dom = malloc(sizeof(int) * CD_MAXPID);
+	tl->pid_dom = malloc(sizeof(long) * CD_MAXPID);
 	tl->born = calloc(CD_MAXPID, 1);
 	tl->stopper = calloc(CD_MAXPID, 1);
-	if (!tl->pid_dom || !tl->born || !tl->stopper) {
+	tl->gen = calloc(CD_MAXID, sizeof(int));
+	tl->seen = calloc(CD_MAXID, 1);
+	if (!tl->pid_dom || !tl->born || !tl->stopper || !tl->gen || !tl->seen) {
 		free(tl->pid_dom);
 		free(tl->born);
 		free(tl->stopper);
+		free(tl->gen);
+		free(tl->seen);
 		free(tl);
 		return NULL;
 	}
-	memset(tl->pid_dom, 0xff, sizeof(int) * CD_MAXPID);
+	memset(tl->pid_dom, 0xff, sizeof(long) * CD_MAXPID);
 	memset(tl->cur, 0xff, sizeof(tl->cur));
 	read_topology(tl);
 	find_stoppers(tl);
@@ -289,6 +334,8 @@ static struct timeline *tl_new(void)
 
 static void tl_free(struct timeline *tl)
 {
+	free(tl->seen);
+	free(tl->gen);
 	free(tl->stopper);
 	free(tl->born);
 	free(tl->pid_dom);
@@ -352,12 +399,26 @@ static inline int check_trace(struct timeline *tl, FILE *f)
 			    cpid <= 0 || cpid >= CD_MAXPID)
 				continue;
 			if (from == CD_NONE) {
-				tl->pid_dom[cpid] = to ? to : -1;
+				tl->pid_dom[cpid] = tl_inst(tl, to);
 				tl->born[cpid] = 1;
 			} else {
 				on_move(tl, ts, cpid, to);
 				tl->moves++;
 			}
+			continue;
+		}
+		e = strstr(line, ": core_domain_new: ");
+		if (e) {
+			const char *i = strstr(e, " id=");
+			int id;
+
+			if (!i || sscanf(i, " id=%d", &id) != 1 || id <= 0 || id >= CD_MAXID)
+				continue;
+			/* From here on the id names another domain. */
+			if (tl->seen[id])
+				tl->reused++;
+			tl->gen[id]++;
+			tl->news++;
 		}
 	}
 	return 0;

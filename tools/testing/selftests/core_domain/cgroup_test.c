@@ -974,6 +974,7 @@ TEST_F_TIMEOUT(live, move_between_tenants, 300)
 	ASSERT_EQ(0, put(TRACEFS "events/sched/sched_switch/enable", "1"));
 	ASSERT_EQ(0, put(TRACEFS "events/sched/sched_process_fork/enable", "1"));
 	ASSERT_EQ(0, put(TRACEFS "events/core_domain/core_domain_move/enable", "1"));
+	ASSERT_EQ(0, put(TRACEFS "events/core_domain/core_domain_new/enable", "1"));
 
 	/* Traced from the start: every domain comes from the trace. */
 	tl = tl_new();
@@ -1006,6 +1007,7 @@ TEST_F_TIMEOUT(live, move_between_tenants, 300)
 	put(TRACEFS "events/sched/sched_switch/enable", "0");
 	put(TRACEFS "events/sched/sched_process_fork/enable", "0");
 	put(TRACEFS "events/core_domain/core_domain_move/enable", "0");
+	put(TRACEFS "events/core_domain/core_domain_new/enable", "0");
 
 	f = cd_trace_open(TRACEFS "trace", &lost);
 	ASSERT_NE(NULL, f);

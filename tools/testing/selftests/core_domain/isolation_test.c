@@ -412,6 +412,7 @@ TEST_F_TIMEOUT(isolation, running_moves, 300)
 	tl = tl_new();
 	ASSERT_NE(NULL, tl);
 	ASSERT_EQ(0, write_file(TRACEFS "events/core_domain/core_domain_move/enable", "1"));
+	ASSERT_EQ(0, write_file(TRACEFS "events/core_domain/core_domain_new/enable", "1"));
 	/* Two domains, each held by a sleeping child for the whole test. */
 	for (i = 0; i < 2; i++) {
 		int fd[2];

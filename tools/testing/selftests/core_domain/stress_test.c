@@ -728,7 +728,7 @@ static void *tr_main(void *arg)
 
 static const char * const trace_events[] = {
 	"sched/sched_switch", "sched/sched_process_fork",
-	"core_domain/core_domain_move",
+	"core_domain/core_domain_move", "core_domain/core_domain_new",
 };
 
 /*
@@ -885,11 +885,11 @@ static void area_end(struct __test_metadata *_metadata, struct area *a,
 	secs = a->s1.t - a->s0.t;
 	cpu_us = secs * 1e6 * (a->s0.online + a->s1.online) / 2.0;
 	fi_pct = cpu_us > 0 ? 100.0 * (a->s1.fi_us - a->s0.fi_us) / cpu_us : 0;
-	cd_say("# REPORT area=%s secs=%.0f switches=%ld ctxt=%ld kicks=%ld fi_pct=%.1f fi_episodes=%ld violations=%ld warnings=%ld lost=%ld late=%ld errors=%ld extra=\"%s\"\n",
+	cd_say("# REPORT area=%s secs=%.0f switches=%ld ctxt=%ld kicks=%ld fi_pct=%.1f fi_episodes=%ld violations=%ld warnings=%ld lost=%ld late=%ld errors=%ld ids_new=%ld ids_reused=%ld extra=\"%s\"\n",
 	    a->name, secs, tl ? tl->switches : 0, a->s1.ctxt - a->s0.ctxt,
 	    a->s1.kicks - a->s0.kicks, fi_pct, a->s1.fi - a->s0.fi,
 	    tl ? tl->violations : -1, a->warnings, a->tr.lost, a->tr.late,
-	    sh->nerr, a->extra);
+	    sh->nerr, tl ? tl->news : 0, tl ? tl->reused : 0, a->extra);
 	if (newtaint)
 		cd_say("# taint went from %ld to %ld\n", a->taint0, taint);
 	for (i = 0; i < sh->nmsg && i < 8; i++)
