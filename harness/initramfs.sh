@@ -41,6 +41,19 @@ for dir in "$TOP"/tools/testing/selftests/*/; do
 		-exec cp {} "$root/coredomain/tests/$name/" \;
 done
 
+# Upstream's core scheduling selftest, unmodified from the base tree, for
+# the series' PR_SCHED_CORE: it prints PASSED/FAILED lines, not TAP, so it
+# runs through harness/guest/upstream/cs_prctl_test.sh (suite "sched").
+if [ -f "$src/tools/testing/selftests/sched/cs_prctl_test.c" ] &&
+   [ -d "$src/tools/testing/selftests/core_domain" ]; then
+	mkdir -p "$ktest/sched" "$root/coredomain/upstream" "$root/coredomain/tests/sched"
+	make -s -C "$src/tools/testing/selftests/sched" OUTPUT="$ktest/sched" \
+		KHDR_INCLUDES="-isystem $obj/usr/include" USERCFLAGS=-static \
+		>"$ktest/sched.log" 2>&1 || { cat "$ktest/sched.log" >&2; die "building selftests/sched failed"; }
+	cp "$ktest/sched/cs_prctl_test" "$root/coredomain/upstream/"
+	cp "$TOP/harness/guest/upstream/cs_prctl_test.sh" "$root/coredomain/tests/sched/"
+fi
+
 # User-space tools we ship (tools/sched/...): built static for the guest.
 for mk in "$TOP"/tools/sched/*/Makefile; do
 	[ -f "$mk" ] || continue

@@ -101,6 +101,11 @@ void core_domain_sync_move(struct task_struct *p, int cpu);
 void core_domain_settle(struct task_struct *p);
 bool core_domain_may_join(struct core_domain *d);
 
+/* core_domain_move_pid() flags */
+#define CD_MOVE_JOIN	0x1	/* the caller controls a member of the domain */
+int core_domain_move_pid(struct core_domain *d, bool fresh, pid_t pid,
+			 enum pid_type type, unsigned int flags);
+
 static inline struct core_domain *core_domain_get(struct core_domain *d)
 {
 	if (d)

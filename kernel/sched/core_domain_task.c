@@ -332,7 +332,7 @@ bool core_domain_may_join(struct core_domain *d)
  * @d must lie within the domain @p's cgroup confines it to, @c.
  */
 static bool core_domain_may_move(struct task_struct *p, struct core_domain *d,
-				 struct core_domain *c, bool fresh)
+				 struct core_domain *c, bool fresh, unsigned int flags)
 {
 	if (p != current && !ptrace_may_access(p, PTRACE_MODE_ATTACH_REALCREDS))
 		return false;
@@ -340,55 +340,42 @@ static bool core_domain_may_move(struct task_struct *p, struct core_domain *d,
 		return false;
 	if (fresh)
 		return true;
-	return core_domain_within(d, c) && core_domain_may_join(d);
+	/* Controlling a member is membership enough; the host domain is not joined so. */
+	return core_domain_within(d, c) &&
+	       ((d && (flags & CD_MOVE_JOIN)) || core_domain_may_join(d));
 }
 
-static int core_domain_set(unsigned long id, pid_t pid, unsigned long scope)
+/**
+ * core_domain_move_pid - move a task, a thread group or a process group
+ * @d: the domain, NULL for the host domain; the caller's reference stays
+ *     the caller's
+ * @fresh: @d comes from core_domain_alloc(): it nests in the domain the
+ *         targets' cgroup confines them to and is published here
+ * @pid: the task (0: the caller), or a member of the group
+ * @type: PIDTYPE_PID, PIDTYPE_TGID or PIDTYPE_PGID
+ * @flags: CD_MOVE_JOIN: the caller may join @d without being a member or
+ *         privileged over it (it controls a member: PR_SCHED_CORE_SHARE_FROM)
+ *
+ * All targets or none: every one must pass the permission checks first.
+ * Returns once every target runs in @d (see core_domain_set_task()).
+ *
+ * Return: 0, -ESRCH for no such task, -EPERM when a target may not be
+ * moved into @d, -ENOMEM.
+ */
+int core_domain_move_pid(struct core_domain *d, bool fresh, pid_t pid,
+			 enum pid_type type, unsigned int flags)
 {
-	struct core_domain *d = NULL, *c;
 	struct task_struct *task, *p, *moved = NULL;
 	struct pid *grp, *held = NULL;
+	struct core_domain *c;
 	cpumask_var_t sync;
-	enum pid_type type;
-	bool fresh = false;
 	int err = 0, n, cpu;
 
-	switch (scope) {
-	case PR_CORE_DOMAIN_SCOPE_THREAD:
-		type = PIDTYPE_PID;
-		break;
-	case PR_CORE_DOMAIN_SCOPE_THREAD_GROUP:
-		type = PIDTYPE_TGID;
-		break;
-	case PR_CORE_DOMAIN_SCOPE_PROCESS_GROUP:
-		type = PIDTYPE_PGID;
-		break;
-	default:
-		return -EINVAL;
-	}
 	if (pid < 0)
 		return -ESRCH;
-	if (id > CORE_DOMAIN_ID_MAX && id != PR_CORE_DOMAIN_NEW &&
-	    id != (unsigned long)-1)
-		return -EINVAL;
 	/* The CPUs where targets run: their moves take effect through them. */
 	if (!zalloc_cpumask_var(&sync, GFP_KERNEL))
 		return -ENOMEM;
-
-	if (id == PR_CORE_DOMAIN_NEW || id == (unsigned long)-1) {
-		d = core_domain_alloc(NULL);
-		if (IS_ERR(d)) {
-			free_cpumask_var(sync);
-			return PTR_ERR(d);
-		}
-		fresh = true;
-	} else if (id) {
-		d = core_domain_find(id);
-		if (!d) {
-			free_cpumask_var(sync);
-			return -EINVAL;
-		}
-	}
 
 	/*
 	 * The first domain turns the mechanism on, before anyone joins it
@@ -413,7 +400,7 @@ static int core_domain_set(unsigned long id, pid_t pid, unsigned long scope)
 	/* All targets must share one confining domain: a fresh one nests in it. */
 	c = core_domain_cgroup_domain(task);
 	if (type == PIDTYPE_PID) {
-		if (!core_domain_may_move(task, d, c, fresh)) {
+		if (!core_domain_may_move(task, d, c, fresh, flags)) {
 			err = -EPERM;
 			goto out;
 		}
@@ -431,7 +418,7 @@ static int core_domain_set(unsigned long id, pid_t pid, unsigned long scope)
 	grp = task_pid_type(task, type);
 	n = 0;
 	do_each_pid_thread(grp, type, p) {
-		if (!core_domain_may_move(p, d, c, fresh)) {
+		if (!core_domain_may_move(p, d, c, fresh, flags)) {
 			err = -EPERM;
 			goto out;
 		}
@@ -474,6 +461,46 @@ out:
 	if (moved)
 		put_task_struct(moved);
 	free_cpumask_var(sync);
+	return err;
+}
+
+static int core_domain_set(unsigned long id, pid_t pid, unsigned long scope)
+{
+	struct core_domain *d = NULL;
+	enum pid_type type;
+	bool fresh = false;
+	int err;
+
+	switch (scope) {
+	case PR_CORE_DOMAIN_SCOPE_THREAD:
+		type = PIDTYPE_PID;
+		break;
+	case PR_CORE_DOMAIN_SCOPE_THREAD_GROUP:
+		type = PIDTYPE_TGID;
+		break;
+	case PR_CORE_DOMAIN_SCOPE_PROCESS_GROUP:
+		type = PIDTYPE_PGID;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (pid < 0)
+		return -ESRCH;
+	if (id > CORE_DOMAIN_ID_MAX && id != PR_CORE_DOMAIN_NEW &&
+	    id != (unsigned long)-1)
+		return -EINVAL;
+
+	if (id == PR_CORE_DOMAIN_NEW || id == (unsigned long)-1) {
+		d = core_domain_alloc(NULL);
+		if (IS_ERR(d))
+			return PTR_ERR(d);
+		fresh = true;
+	} else if (id) {
+		d = core_domain_find(id);
+		if (!d)
+			return -EINVAL;
+	}
+	err = core_domain_move_pid(d, fresh, pid, type, 0);
 	if (!err && fresh)
 		err = d->id;
 	core_domain_put(d);

@@ -44,6 +44,8 @@ void core_domain_fork(struct task_struct *p);
 void core_domain_free(struct task_struct *p);
 int core_domain_prctl(int option, unsigned long arg2, unsigned long arg3,
 		      unsigned long arg4, unsigned long arg5);
+int core_domain_sched_core(unsigned long cmd, pid_t pid, unsigned long type,
+			   unsigned long uaddr);
 void proc_core_domain_show(struct seq_file *m, struct task_struct *p);
 #else
 static inline bool core_domain_available(void) { return false; }

@@ -672,7 +672,22 @@ static long cpu_stat_fi(const char *cg)
 	FILE *f = fopen(path(CG "/%s/cpu.stat", cg), "r");
 
 	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "core_domain.force_idle_usec %ld", &v) == 1)
+		if (sscanf(line, "core_sched.force_idle_usec %ld", &v) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* core_forceidle_sum of /proc/@pid/sched, in ms; 0 if absent. */
+static double proc_sched_fi(pid_t pid)
+{
+	char line[256];
+	double v = 0;
+	FILE *f = fopen(path("/proc/%d/sched", pid), "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "core_forceidle_sum : %lf", &v) == 1)
 			break;
 	if (f)
 		fclose(f);
@@ -683,9 +698,14 @@ TEST(cpu_stat_forced_idle)
 {
 	int ncpu = sysconf(_SC_NPROCESSORS_ONLN), i;
 	pid_t kids[2][16];
+	double tfi = 0;
+	char stats[8] = "0";
 	long fa, fb;
 
 	cgroup_setup();
+	/* /proc/PID/sched shows core_forceidle_sum while schedstats count */
+	cd_read_line("/proc/sys/kernel/sched_schedstats", stats, sizeof(stats));
+	put("/proc/sys/kernel/sched_schedstats", "1");
 	mkcg("cdJ");
 	mkcg("cdK");
 	ASSERT_EQ(0, cg_tag("cdJ", "new"));
@@ -699,15 +719,22 @@ TEST(cpu_stat_forced_idle)
 		cg_move("cdK", kids[1][i]);
 	}
 	sleep(2);
+	/* Core scheduling's per-task name: core_forceidle_sum in /proc/PID/sched. */
+	for (i = 0; i < ncpu && i < 16; i++) {
+		tfi += proc_sched_fi(kids[0][i]);
+		tfi += proc_sched_fi(kids[1][i]);
+	}
 	for (i = 0; i < ncpu && i < 16; i++) {
 		reap(kids[0][i]);
 		reap(kids[1][i]);
 	}
 	fa = cpu_stat_fi("cdJ");
 	fb = cpu_stat_fi("cdK");
-	TH_LOG("forced idle: %ld us and %ld us, all: %ld us", fa, fb,
-	       cpu_stat_fi(""));
+	TH_LOG("forced idle: %ld us and %ld us, all: %ld us; tasks' core_forceidle_sum %.3f ms",
+	       fa, fb, cpu_stat_fi(""), tfi);
 	EXPECT_GT(fa + fb, 0);
+	EXPECT_GT(tfi, 0) TH_LOG("no core_forceidle_sum in /proc/PID/sched");
+	put("/proc/sys/kernel/sched_schedstats", stats);
 	EXPECT_GE(cpu_stat_fi(""), fa + fb) TH_LOG("the root sums every CPU");
 	rmdir(CG "/cdJ");
 	rmdir(CG "/cdK");

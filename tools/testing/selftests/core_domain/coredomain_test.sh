@@ -264,8 +264,8 @@ else
 	run "$CD" cgroup cdtest/child "$idn"
 	check "cgroup P ID outside the parent's domain: exit 1, EPERM" \
 		fails 1 "Operation not permitted"
-	check "cpu.stat has core_domain.force_idle_usec" \
-		grep -qE "^core_domain.force_idle_usec [0-9]+$" "$CG/cdtest/cpu.stat"
+	check "cpu.stat has core_sched.force_idle_usec" \
+		grep -qE "^core_sched.force_idle_usec [0-9]+$" "$CG/cdtest/cpu.stat"
 	run "$CD" cgroup cdtest none
 	check "cgroup P none: '0 none'" eval '[ $rc = 0 ] && [ "$out" = "0 none" ]'
 	run "$CD" cgroup cdtest garbage

@@ -149,4 +149,40 @@ TEST(prctl_follows_active)
 	EXPECT_EQ(ENODEV, errno);
 }
 
+/*
+ * PR_SCHED_CORE: ENODEV without SMT, as upstream; with SMT on a boot that
+ * does not enforce, valid calls succeed and change nothing (cookie 0).
+ */
+TEST(sched_core_follows_smt)
+{
+	unsigned long long cookie = 1;
+	char active[8], smt[8];
+	long ret;
+
+	ASSERT_EQ(0, read_line(SYSDIR "active", active, sizeof(active)));
+	ASSERT_EQ(0, read_line("/sys/devices/system/cpu/smt/active", smt, sizeof(smt)));
+	ret = prctl(PR_SCHED_CORE, PR_SCHED_CORE_GET, 0, PR_SCHED_CORE_SCOPE_THREAD,
+		    (unsigned long)&cookie);
+	if (!atoi(smt)) {
+		EXPECT_EQ(-1, ret);
+		EXPECT_EQ(ENODEV, errno);
+		return;
+	}
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(0, cookie);
+	if (atoi(active))
+		return;
+	EXPECT_EQ(0, prctl(PR_SCHED_CORE, PR_SCHED_CORE_CREATE, 0,
+			   PR_SCHED_CORE_SCOPE_THREAD_GROUP, 0));
+	cookie = 1;
+	EXPECT_EQ(0, prctl(PR_SCHED_CORE, PR_SCHED_CORE_GET, 0, PR_SCHED_CORE_SCOPE_THREAD,
+			   (unsigned long)&cookie));
+	EXPECT_EQ(0, cookie) TH_LOG("a boot that does not enforce recorded a cookie");
+	/* still upstream's argument checks */
+	EXPECT_EQ(-1, prctl(PR_SCHED_CORE, PR_SCHED_CORE_MAX, 0, 0, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, prctl(PR_SCHED_CORE, PR_SCHED_CORE_CREATE, 1 << 30, 0, 0));
+	EXPECT_EQ(ESRCH, errno);
+}
+
 TEST_HARNESS_MAIN
