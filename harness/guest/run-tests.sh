@@ -15,8 +15,10 @@
 # (it comes from the kernel command line: guests.conf), e.g. '-T,NAME' to
 # leave a kselftest out.
 args=$(echo "${CD_TEST_ARGS:-}" | tr ',' ' ')
-# cd.only=suite:prog,... on the kernel command line limits the run.
+# cd.only=suite:prog,... on the kernel command line limits the run;
+# CD_SKIP_SUITES=suite:prog,... (guests.conf) leaves suites out of it.
 only=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^cd.only=//p' | tr ',' ' ')
+skip=" $(echo "${CD_SKIP_SUITES:-}" | tr ',' ' ') "
 rc=0
 
 # This shell and its ancestors (init, or the sh of 'make vm' running us).
@@ -59,6 +61,7 @@ for suite in "$CD_TESTS"/*/; do
 		if [ -n "$only" ]; then
 			case " $only " in *" $name:$(basename "$t") "*) ;; *) continue ;; esac
 		fi
+		case $skip in *" $name:$(basename "$t") "*) continue ;; esac
 		echo "@@CD-SUITE $name:$(basename "$t")"
 		t0=$(cut -d. -f1 /proc/uptime)
 		(cd "$suite" && timeout -s KILL "$CD_TEST_TIMEOUT" "$t" $args)
