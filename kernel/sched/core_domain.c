@@ -15,6 +15,14 @@
 #include <linux/sched/core_domain.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
+#include <linux/user_namespace.h>
+
+/*
+ * user.max_core_domains in the initial user namespace: the domains one user
+ * may have at a time.  Enough for a browser's renderers or a user's
+ * containers; a thousand users at the limit take 1/1024 of the ids each.
+ */
+#define CORE_DOMAIN_USER_MAX	1024
 
 static const char * const core_domain_mode_names[] = {
 	[CORE_DOMAIN_OFF]	= "off",
@@ -164,6 +172,7 @@ static int __init core_domain_init(void)
 			core_domain_reason = err;
 		}
 	}
+	init_user_ns.ucount_max[UCOUNT_CORE_DOMAINS] = CORE_DOMAIN_USER_MAX;
 	pr_info("core_domain: mode %s, %s\n",
 		core_domain_mode_names[core_domain_mode], core_domain_reason);
 

@@ -23,8 +23,8 @@ extern u32 core_domain_max_id;
  * struct core_domain - a security domain
  * @ref:	one reference per member task, plus transient ones.
  * @id:		the number user space sees; never reused while referenced.
- * @user_ns:	the creator's user namespace: its CAP_SYS_ADMIN may
- *		move tasks into the domain.
+ * @ucounts:	the creator's per-user count it is charged to
+ *		(user.max_core_domains), or NULL for an uncharged creator.
  * @parent:	the domain of the cgroup that confined the creator, if
  *		any (a reference): this domain is a narrower part of it.
  * @rcu:	freed after an RCU grace period, for lockless readers.
@@ -32,7 +32,7 @@ extern u32 core_domain_max_id;
 struct core_domain {
 	refcount_t		ref;
 	u32			id;
-	struct user_namespace	*user_ns;
+	struct ucounts		*ucounts;
 	struct core_domain	*parent;
 	struct rcu_head		rcu;
 };
@@ -99,6 +99,7 @@ int core_domain_set_task(struct task_struct *p, struct core_domain *d);
 void core_domain_sync_moves(const struct cpumask *cpus);
 void core_domain_sync_move(struct task_struct *p, int cpu);
 void core_domain_settle(struct task_struct *p);
+bool core_domain_may_control(struct task_struct *p);
 bool core_domain_may_join(struct core_domain *d);
 
 /* core_domain_move_pid() flags */
@@ -124,11 +125,13 @@ static inline bool core_domain_within(struct core_domain *d,
 struct task_group;
 struct seq_file;
 struct kernfs_open_file;
+struct cgroup_taskset;
 
 /* core_domain_cgroup.c: the cpu controller's cpu.core_domain. */
 struct core_domain *core_domain_cgroup_domain(struct task_struct *p);
 void core_domain_cgroup_lock(void);
 void core_domain_cgroup_unlock(void);
+int core_domain_cgroup_can_attach(struct cgroup_taskset *tset);
 void core_domain_cgroup_attach(struct task_struct *p);
 void core_domain_cgroup_free(struct task_group *tg);
 int core_domain_cgroup_show(struct seq_file *sf, void *v);
@@ -173,6 +176,13 @@ static inline void core_domain_cpu_dying(unsigned int cpu) { }
 #endif /* CONFIG_SCHED_CORE_DOMAIN */
 
 #ifndef CONFIG_SCHED_CORE_DOMAIN_CGROUP
+struct cgroup_taskset;
+
+static inline int core_domain_cgroup_can_attach(struct cgroup_taskset *tset)
+{
+	return 0;
+}
+
 static inline void core_domain_cgroup_attach(struct task_struct *p) { }
 static inline void core_domain_cgroup_free(struct task_group *tg) { }
 #endif

@@ -34,6 +34,7 @@
  * its parent's domain and becoming visible to the walk over the group.
  */
 #include <linux/cgroup.h>
+#include <linux/cred.h>
 #include <linux/kernfs.h>
 #include <linux/mmu_context.h>
 #include <linux/mutex.h>
@@ -89,6 +90,51 @@ void core_domain_cgroup_unlock(void)
 	mutex_unlock(&core_domain_cgroup_mutex);
 }
 
+/*
+ * Does a task that @tg's domain @d now governs change domain?  With @d
+ * NULL (nothing imposed any more) every task returns to the host domain;
+ * otherwise tasks already within @d stay where they are.  Kernel threads
+ * stay in the host domain whatever their group.
+ */
+static bool core_domain_cgroup_moves(struct task_struct *p,
+				     struct core_domain *d)
+{
+	if (p->flags & PF_KTHREAD)
+		return false;
+	return !d || !core_domain_within(READ_ONCE(p->core_domain), d);
+}
+
+/**
+ * core_domain_cgroup_can_attach - may these tasks join their new groups?
+ * @tset: the migrating tasks and their destinations
+ *
+ * Called by cpu_cgroup_can_attach().  A migration that would move a task
+ * into its new group's domain needs the same right as moving it there by
+ * prctl (core_domain_may_control(), with the credentials of the task that
+ * migrates it): cgroup v2 checks no target credentials inside a delegated
+ * subtree, and a delegatee must not pull a privileged process that lives
+ * there into its own domain.  The destination's domain cannot change until
+ * the migration completes (cgroup_threadgroup_rwsem).
+ *
+ * Return: 0, or -EPERM when a task may not be moved so.
+ */
+int core_domain_cgroup_can_attach(struct cgroup_taskset *tset)
+{
+	struct cgroup_subsys_state *css;
+	struct task_struct *p;
+	struct core_domain *c;
+
+	if (!core_domain_enabled())
+		return 0;
+	cgroup_taskset_for_each(p, css, tset) {
+		c = tg_core_domain(css_tg(css));
+		if (c && core_domain_cgroup_moves(p, c) &&
+		    !core_domain_may_control(p))
+			return -EPERM;
+	}
+	return 0;
+}
+
 /**
  * core_domain_cgroup_attach - a task moved into a group: confine it
  * @p: the task, already moved by sched_move_task()
@@ -110,7 +156,7 @@ void core_domain_cgroup_attach(struct task_struct *p)
 		return;
 	mutex_lock(&core_domain_cgroup_mutex);
 	c = core_domain_cgroup_domain(p);
-	if (!core_domain_within(READ_ONCE(p->core_domain), c))
+	if (c && core_domain_cgroup_moves(p, c))
 		cpu = core_domain_set_task(p, c);
 	/* The migration completes only once @p runs in its new domain. */
 	core_domain_sync_move(p, cpu);
@@ -128,17 +174,19 @@ void core_domain_cgroup_free(struct task_group *tg)
 
 /*
  * Move the tasks @tg governs into @d: @tg's own and those of descendants
- * that impose no domain of their own.  With @d NULL (nothing imposed any
- * more) they return to the host domain; otherwise tasks already within @d
- * stay where they are.  The CPUs of those that ran go into @sync.
+ * that impose no domain of their own, as far as core_domain_cgroup_moves()
+ * says.  The CPUs of those that ran go into @sync.  With @sync NULL, move
+ * nothing: return -EPERM if the caller may not move one of them
+ * (core_domain_may_control()), 0 otherwise.
  */
-static void core_domain_cgroup_retag(struct task_group *tg,
-				     struct core_domain *d,
-				     struct cpumask *sync)
+static int core_domain_cgroup_retag(struct task_group *tg,
+				    struct core_domain *d,
+				    struct cpumask *sync)
 {
 	struct cgroup_subsys_state *pos;
 	struct css_task_iter it;
 	struct task_struct *p;
+	int err = 0;
 
 	rcu_read_lock();
 	css_for_each_descendant_pre(pos, &tg->css) {
@@ -147,17 +195,26 @@ static void core_domain_cgroup_retag(struct task_group *tg,
 			continue;
 		}
 		css_task_iter_start(pos, 0, &it);
-		while ((p = css_task_iter_next(&it))) {
-			int cpu = -1;
+		while (!err && (p = css_task_iter_next(&it))) {
+			int cpu;
 
-			if (!d || !core_domain_within(READ_ONCE(p->core_domain), d))
-				cpu = core_domain_set_task(p, d);
+			if (!core_domain_cgroup_moves(p, d))
+				continue;
+			if (!sync) {
+				if (!core_domain_may_control(p))
+					err = -EPERM;
+				continue;
+			}
+			cpu = core_domain_set_task(p, d);
 			if (cpu >= 0)
 				__cpumask_set_cpu(cpu, sync);
 		}
 		css_task_iter_end(&it);
+		if (err)
+			break;
 	}
 	rcu_read_unlock();
+	return err;
 }
 
 /* Drop the old domains of the moves that took effect in @tg's subtree. */
@@ -187,10 +244,9 @@ static int core_domain_cgroup_set(struct task_group *tg, struct core_domain *d,
 	struct core_domain *p = tg_core_domain(tg->parent), *old;
 
 	lockdep_assert_held(&core_domain_cgroup_mutex);
-	if (fresh) {
+	if (fresh)
 		d->parent = core_domain_get(p);
-		core_domain_publish(d);
-	} else if (d && !(core_domain_within(d, p) && core_domain_may_join(d)))
+	else if (d && !(core_domain_within(d, p) && core_domain_may_join(d)))
 		return -EPERM;
 	else if (!d && !p && tg->core_domain && !capable(CAP_SYS_ADMIN))
 		return -EPERM;
@@ -198,6 +254,11 @@ static int core_domain_cgroup_set(struct task_group *tg, struct core_domain *d,
 	old = tg->core_domain;
 	if (d == old)
 		return 0;
+	/* All or nothing: every task that would move must be the writer's to move. */
+	if (core_domain_cgroup_retag(tg, d ?: p, NULL))
+		return -EPERM;
+	if (fresh)
+		core_domain_publish(d);
 	WRITE_ONCE(tg->core_domain, core_domain_get(d));
 	core_domain_cgroup_retag(tg, d ?: p, sync);
 	core_domain_put(old);
@@ -225,6 +286,7 @@ ssize_t core_domain_cgroup_write(struct kernfs_open_file *of, char *buf,
 {
 	struct task_group *tg = css_tg(of_css(of));
 	struct core_domain *d = NULL;
+	const struct cred *cred;
 	cpumask_var_t sync;
 	bool fresh = false;
 	u32 id = 0;
@@ -242,15 +304,24 @@ ssize_t core_domain_cgroup_write(struct kernfs_open_file *of, char *buf,
 		 (kstrtou32(buf, 10, &id) || id > CORE_DOMAIN_ID_MAX))
 		return -EINVAL;
 
+	/*
+	 * Whoever opened the file decides, as for cgroup.procs: a file
+	 * descriptor handed to a more privileged program must not lend the
+	 * writer's privilege to the opener's choice of domain.
+	 */
+	cred = override_creds(of->file->f_cred);
 	if (fresh)
 		d = core_domain_alloc(NULL);
 	else if (id)
 		d = core_domain_find(id) ?: ERR_PTR(-EINVAL);
-	if (IS_ERR(d))
+	if (IS_ERR(d)) {
+		revert_creds(cred);
 		return PTR_ERR(d);
+	}
 	/* The CPUs where moved tasks run: their moves take effect there. */
 	if (!zalloc_cpumask_var(&sync, GFP_KERNEL)) {
 		core_domain_put(d);
+		revert_creds(cred);
 		return -ENOMEM;
 	}
 	/* Before the locks below: enabling takes the CPU hotplug lock. */
@@ -264,6 +335,7 @@ ssize_t core_domain_cgroup_write(struct kernfs_open_file *of, char *buf,
 	percpu_up_write(&cgroup_threadgroup_rwsem);
 	free_cpumask_var(sync);
 	core_domain_put(d);
+	revert_creds(cred);
 	return err ?: nbytes;
 }
 

@@ -15,12 +15,11 @@
  *    the host domain.
  *
  * Arguments, return values and the order of the errors are upstream's.
- * Permissions are the domains' (core_domain_task.c), stricter than
- * upstream's ptrace read check: moving a task needs ptrace attach, joining
- * a domain needs membership, privilege over it or, for SHARE_FROM, ptrace
- * attach to the target (who controls a member could act through it
- * anyway); putting tasks into the host domain needs CAP_SYS_ADMIN; a
- * cgroup's domain confines its tasks.  A boot that does
+ * Permissions are the domains' (core_domain_task.c): upstream's ptrace
+ * read check on every task moved, and on top of it, joining a domain
+ * needs membership or read access to a member (SHARE_FROM: the target),
+ * putting tasks into the host domain needs CAP_SYS_ADMIN, kernel threads
+ * are not moved and a cgroup's domain confines its tasks.  A boot that does
  * not enforce core domains (core_domain=off, or auto on a CPU that does
  * not leak across threads) accepts the calls and changes nothing, so
  * tools that treat an error as fatal keep working: every cookie stays 0.
@@ -70,7 +69,6 @@ int core_domain_sched_core(unsigned long cmd, pid_t pid, unsigned long type,
 {
 	struct task_struct *task;
 	struct core_domain *d;
-	unsigned int flags = 0;
 	int err;
 
 	if (!sched_smt_active())
@@ -135,12 +133,9 @@ int core_domain_sched_core(unsigned long cmd, pid_t pid, unsigned long type,
 		err = core_domain_move_pid(d, false, pid, type, 0);
 		break;
 	default:	/* PR_SCHED_CORE_SHARE_FROM */
-		/* Who controls a member may run beside it: it could read it anyway. */
-		if (task == current ||
-		    ptrace_may_access(task, PTRACE_MODE_ATTACH_REALCREDS))
-			flags |= CD_MOVE_JOIN;
+		/* Who may read a member may run beside it (checked above). */
 		d = core_domain_of(task);
-		err = core_domain_move_pid(d, false, 0, PIDTYPE_PID, flags);
+		err = core_domain_move_pid(d, false, 0, PIDTYPE_PID, CD_MOVE_JOIN);
 		break;
 	}
 	core_domain_put(d);

@@ -11,13 +11,23 @@
  * can still observe the first.
  *
  * Permission model (Documentation/admin-guide/hw-vuln/core-domain.rst):
- *  - any task may move itself, or tasks it may ptrace, into a new domain;
- *  - moving a task into an existing domain needs ptrace access to the task
- *    and either membership of that domain or CAP_SYS_ADMIN in the user
- *    namespace that created it;
- *  - returning a task to the host domain 0 needs CAP_SYS_ADMIN.
+ *  - any task may move itself, or tasks it may ptrace (read access: what
+ *    sharing a core exposes), into a new domain;
+ *  - moving a task into an existing domain needs that access to the task
+ *    and either membership of the domain, the same access to a member or
+ *    CAP_SYS_ADMIN in the initial user namespace: an id is a name, not a
+ *    key;
+ *  - returning a task to the host domain 0 needs CAP_SYS_ADMIN;
+ *  - kernel threads stay in the host domain: nothing moves them, and a
+ *    new kernel thread does not inherit its creator's domain.
  * So an unprivileged task can only ever share a core with tasks of its own
- * domain, which it already shares a core with.
+ * domain, which it already shares a core with, or with tasks it could
+ * read anyway.
+ *
+ * Every domain is charged to its creator's user (user.max_core_domains,
+ * per user namespace), and the charged domains never take the last
+ * quarter of the ids: one user's domains are that user's problem, not
+ * root's.
  *
  * A task in a cgroup that imposes a domain (cpu.core_domain, see
  * core_domain_cgroup.c) is confined to that domain and to the narrower
@@ -49,15 +59,50 @@
 
 static DEFINE_XARRAY_FLAGS(core_domains, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_IRQ);
 static u32 core_domain_next_id;
+/* Live domains charged to a user: at most three quarters of the ids. */
+static atomic_t core_domains_charged = ATOMIC_INIT(0);
+
+/*
+ * Charge a new domain to the caller's user.  Callers with CAP_SYS_RESOURCE
+ * (libvirt, container managers) are not charged, as RLIMIT_NPROC does not
+ * count them either; everyone else counts against user.max_core_domains
+ * in their user namespace and its ancestors, and all of them together
+ * against three quarters of the ids, so that a privileged manager can
+ * always create domains.
+ */
+static int cd_charge(struct core_domain *d, u32 max)
+{
+	if (capable(CAP_SYS_RESOURCE))
+		return 0;
+	if (atomic_inc_return(&core_domains_charged) > max - max / 4)
+		goto full;
+	d->ucounts = inc_ucount(current_user_ns(), current_euid(),
+				UCOUNT_CORE_DOMAINS);
+	if (d->ucounts)
+		return 0;
+full:
+	atomic_dec(&core_domains_charged);
+	return -ENOSPC;
+}
+
+static void cd_uncharge(struct core_domain *d)
+{
+	if (!d->ucounts)
+		return;
+	dec_ucount(d->ucounts, UCOUNT_CORE_DOMAINS);
+	atomic_dec(&core_domains_charged);
+}
 
 /**
  * core_domain_alloc - create a domain with a fresh id
  * @parent: the confining domain it is a narrower part of, or NULL
  *
- * The id is taken but not findable until core_domain_publish().
+ * The id is taken but not findable until core_domain_publish().  The
+ * domain is charged to the caller's user (see the top of this file); a
+ * cgroup write calls this with the credentials the file was opened with.
  *
  * Return: the domain with one reference, or ERR_PTR(-ENOSPC) when the ids
- * are exhausted, ERR_PTR(-ENOMEM).
+ * or the caller's quota are exhausted, ERR_PTR(-ENOMEM).
  */
 struct core_domain *core_domain_alloc(struct core_domain *parent)
 {
@@ -69,7 +114,11 @@ struct core_domain *core_domain_alloc(struct core_domain *parent)
 	if (!d)
 		return ERR_PTR(-ENOMEM);
 	refcount_set(&d->ref, 1);
-	d->user_ns = get_user_ns(current_user_ns());
+	err = cd_charge(d, max);
+	if (err) {
+		kfree(d);
+		return ERR_PTR(err);
+	}
 	d->parent = core_domain_get(parent);
 	/* The id is reserved (NULL to lookups) until core_domain_publish(). */
 	err = xa_alloc_cyclic_irq(&core_domains, &d->id, NULL,
@@ -77,7 +126,7 @@ struct core_domain *core_domain_alloc(struct core_domain *parent)
 				  &core_domain_next_id, GFP_KERNEL);
 	if (err < 0) {
 		core_domain_put(d->parent);
-		put_user_ns(d->user_ns);
+		cd_uncharge(d);
 		kfree(d);
 		return ERR_PTR(err == -EBUSY ? -ENOSPC : err);
 	}
@@ -106,9 +155,9 @@ void core_domain_publish(struct core_domain *d)
  * core_domain_put - drop a reference to a domain
  * @d: the domain, or NULL (the host domain)
  *
- * The last reference frees the id and, after a grace period, the domain,
- * then drops the reference it held on its parent (nested cgroups make
- * chains).  Callable with IRQs off:
+ * The last reference frees the id, uncharges its creator's user and,
+ * after a grace period, frees the domain, then drops the reference it
+ * held on its parent (nested cgroups make chains).  Callable with IRQs off:
  * puts come from __put_task_struct() and RCU callbacks.
  */
 void core_domain_put(struct core_domain *d)
@@ -120,7 +169,7 @@ void core_domain_put(struct core_domain *d)
 		xa_lock_irqsave(&core_domains, flags);
 		__xa_erase(&core_domains, d->id);
 		xa_unlock_irqrestore(&core_domains, flags);
-		put_user_ns(d->user_ns);
+		cd_uncharge(d);
 		parent = d->parent;
 		kfree_rcu(d, rcu);
 		d = parent;
@@ -166,6 +215,9 @@ void core_domain_fork(struct task_struct *p)
 	/* CLONE_INTO_CGROUP: a child born into a tagged group joins it. */
 	if (!core_domain_within(d, c))
 		d = c;
+	/* Kernel threads are the host's, whoever asked for them. */
+	if (p->flags & PF_KTHREAD)
+		d = NULL;
 	p->core_domain = core_domain_get(d);
 	/* A birth: "from" no domain.  Tracers need not guess from the parent. */
 	trace_core_domain_move(p, CD_NONE, core_domain_id(d));
@@ -312,19 +364,57 @@ void core_domain_sync_move(struct task_struct *p, int cpu)
 }
 
 /**
+ * core_domain_may_control - may the caller change the domain of a task?
+ * @p: the task
+ *
+ * The caller's credentials decide (a cgroup write overrides them with the
+ * opener's): sharing a core exposes what @p computes, so the caller needs
+ * ptrace read access to it, the check upstream's PR_SCHED_CORE makes.
+ * Kernel threads belong to the host domain and are never moved.
+ *
+ * Return: true if the caller may move @p.
+ */
+bool core_domain_may_control(struct task_struct *p)
+{
+	if (p->flags & PF_KTHREAD)
+		return false;
+	return same_thread_group(p, current) ||
+	       ptrace_may_access(p, PTRACE_MODE_READ_REALCREDS);
+}
+
+/**
  * core_domain_may_join - may the caller put things into an existing domain?
  * @d: the domain, or NULL for the host domain
  *
- * Return: true if the caller is a member of @d or has CAP_SYS_ADMIN in the
- * user namespace that created it (in the initial one for the host domain).
+ * An id names a domain but gives no right to it: ids are small integers
+ * anyone can guess, and privilege in the user namespace that created a
+ * domain does not override what Yama or an LSM says about its members.
+ * Walks every thread when the caller is not a member.
+ *
+ * Return: true if the caller is a member of @d, may control a task that
+ * is (core_domain_may_control()) or has CAP_SYS_ADMIN in the initial user
+ * namespace (the only way into the host domain).
  */
 bool core_domain_may_join(struct core_domain *d)
 {
-	if (!d)
-		return capable(CAP_SYS_ADMIN);
-	if (READ_ONCE(current->core_domain) == d)
+	struct task_struct *g, *t;
+	bool member = false;
+
+	if (d && READ_ONCE(current->core_domain) == d)
 		return true;
-	return ns_capable(d->user_ns, CAP_SYS_ADMIN);
+	if (d) {
+		rcu_read_lock();
+		for_each_process_thread(g, t) {
+			if (READ_ONCE(t->core_domain) == d &&
+			    core_domain_may_control(t)) {
+				member = true;
+				goto found;
+			}
+		}
+found:
+		rcu_read_unlock();
+	}
+	return member || capable(CAP_SYS_ADMIN);
 }
 
 /*
@@ -334,7 +424,7 @@ bool core_domain_may_join(struct core_domain *d)
 static bool core_domain_may_move(struct task_struct *p, struct core_domain *d,
 				 struct core_domain *c, bool fresh, unsigned int flags)
 {
-	if (p != current && !ptrace_may_access(p, PTRACE_MODE_ATTACH_REALCREDS))
+	if (!core_domain_may_control(p))
 		return false;
 	if (core_domain_cgroup_domain(p) != c)
 		return false;
@@ -570,6 +660,9 @@ void proc_core_domain_show(struct seq_file *m, struct task_struct *p)
 {
 	u32 id;
 
+	/* Who may not ask PR_GET_CORE_DOMAIN does not learn it here either. */
+	if (!ptrace_may_access(p, PTRACE_MODE_READ_FSCREDS))
+		return;
 	rcu_read_lock();
 	id = core_domain_id(READ_ONCE(p->core_domain));
 	rcu_read_unlock();

@@ -169,9 +169,14 @@ static inline u32 cd_task_domain(struct task_struct *p)
 	return core_domain_id(p->core_domain);
 }
 
-static inline int cd_task_rank(struct task_struct *p)
+/*
+ * The rank of @p by its class alone: the key of the queued-task tree.  No
+ * PF_IDLE here: play_idle_precise() sets it on a queued FIFO kthread
+ * without re-queueing it, and a key must not change under the tree.
+ */
+static inline int cd_class_rank(struct task_struct *p)
 {
-	if (is_idle_task(p) || p->sched_class == &stop_sched_class)
+	if (p->sched_class == &stop_sched_class)
 		return CD_RANK_IDLE;
 	if (dl_task(p))
 		return CD_RANK_DL;
@@ -188,6 +193,13 @@ static inline int cd_task_rank(struct task_struct *p)
 	return CD_RANK_FAIR;
 }
 
+static inline int cd_task_rank(struct task_struct *p)
+{
+	if (is_idle_task(p))
+		return CD_RANK_IDLE;
+	return cd_class_rank(p);
+}
+
 /* --- the tree of queued tasks, per CPU, ordered (domain, -rank, FIFO) --- */
 
 #define __node_2_cd(node) rb_entry((node), struct task_struct, core_domain_node)
@@ -200,7 +212,7 @@ static inline bool cd_less(struct rb_node *a, const struct rb_node *b)
 
 	if (da != db)
 		return da < db;
-	return cd_task_rank(pa) > cd_task_rank(pb);
+	return cd_class_rank(pa) > cd_class_rank(pb);
 }
 
 static inline int cd_cmp(const void *key, const struct rb_node *node)
@@ -910,7 +922,8 @@ static void __init cd_init_cpu(int cpu)
 	cc->only = CD_NONE;
 	hrtimer_init(&cc->bound, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
 	cc->bound.function = cd_bound_fn;
-	init_irq_work(&cc->kick, cd_kick_fn);
+	/* Hard: on PREEMPT_RT too, a kick runs from the IPI, not a thread. */
+	cc->kick = IRQ_WORK_INIT_HARD(cd_kick_fn);
 }
 
 /*

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <linux/sched/types.h>
 
@@ -92,6 +93,24 @@ static inline int put(const char *path, const char *val)
 	n = n < 0 ? -errno : 0;
 	close(fd);
 	return n;
+}
+
+/*
+ * cgroup v2 at /sys/fs/cgroup, with the cpu controller enabled for the
+ * root's children.  After a v1 hierarchy is unmounted, cpu returns to v2
+ * lazily: retry for up to 3 s.
+ */
+static inline void cd_cgroup2_setup(void)
+{
+	int i;
+
+	if (access("/sys/fs/cgroup/cgroup.subtree_control", F_OK))
+		mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, NULL);
+	for (i = 0; i < 300; i++) {
+		if (!put("/sys/fs/cgroup/cgroup.subtree_control", "+cpu"))
+			break;
+		usleep(10000);
+	}
 }
 
 /* put() of a formatted value. */

@@ -178,16 +178,7 @@ static void rmcg(const char *cg)
 
 static void cgroup_setup(void)
 {
-	int i;
-
-	if (access(CG "/cgroup.subtree_control", F_OK))
-		mount("cgroup2", CG, "cgroup2", 0, NULL);
-	/* After a v1 hierarchy is unmounted, cpu returns to v2 lazily. */
-	for (i = 0; i < 300; i++) {
-		if (!put(CG "/cgroup.subtree_control", "+cpu"))
-			break;
-		usleep(10000);
-	}
+	cd_cgroup2_setup();
 }
 
 /* A child that sleeps (or spins, @busy) until killed. */

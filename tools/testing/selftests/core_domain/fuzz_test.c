@@ -336,12 +336,28 @@ static void *puppet_loop(void *arg)
 }
 
 /* A puppet process: main thread on slot @si, second thread on @si + 1. */
-static void puppet_main(int si, uid_t uid)
+/*
+ * A puppet that owns a user namespace: root in it, with every capability
+ * there, and to the model still just the user @uid outside it.
+ */
+static void enter_userns(uid_t uid)
+{
+	char map[32];
+
+	snprintf(map, sizeof(map), "0 %u 1", uid);
+	if (unshare(CLONE_NEWUSER) || put("/proc/self/setgroups", "deny") ||
+	    put("/proc/self/uid_map", map) || put("/proc/self/gid_map", map))
+		_exit(95);
+}
+
+static void puppet_main(int si, uid_t uid, int userns)
 {
 	pthread_t t;
 
 	signal(SIGCHLD, SIG_IGN);	/* its forks are reaped by the kernel */
 	become(uid);
+	if (userns)
+		enter_userns(uid);
 	pthread_create(&t, NULL, puppet_loop, (void *)(long)(si + 1));
 	puppet_loop((void *)(long)si);
 	_exit(0);
@@ -447,12 +463,14 @@ struct mproc {
 	pid_t tid[2];
 	long dom[2];
 	int spin;
+	int userns;		/* the user namespace it is in, 0: the initial one */
 };
 
 struct mdom {
 	long id, parent;
 	long refs;
 	long ext;		/* references from outside the fuzz (earlier tests) */
+	int charged;		/* created by an unprivileged user */
 };
 
 static struct mproc proc[MAXP];
@@ -510,25 +528,31 @@ static int within(long d, long c)
 	return !c || d == c || (d && dparent(d) == c);
 }
 
-/* Ids up to max_id all in use? */
-static int exhausted(void)
+/*
+ * Ids up to max_id all in use, or, for a creator of uid @uid other than
+ * root, the domains of unprivileged creators at three quarters of them?
+ */
+static int exhausted(uid_t uid)
 {
-	long used = 0;
+	long used = 0, charged = 0;
 	int i;
 
-	for (i = 0; i < nmdom; i++)
+	for (i = 0; i < nmdom; i++) {
 		used += mdom[i].id <= max_id;
+		charged += mdom[i].charged;
+	}
 	for (i = 0; i < baseline.n; i++)
 		used += baseline.id[i] <= max_id && !md(baseline.id[i]);
-	return used >= max_id;
+	return used >= max_id || (uid && charged >= max_id - max_id / 4);
 }
 
-static void add_domain(long id, long parent)
+static void add_domain(long id, long parent, uid_t creator)
 {
 	if (nmdom < 512) {
 		mdom[nmdom].id = id;
 		mdom[nmdom].parent = parent;
 		mdom[nmdom].ext = 0;
+		mdom[nmdom].charged = creator != 0;
 		mdom[nmdom++].refs = 0;
 	}
 }
@@ -812,12 +836,17 @@ static pid_t pick_pgid(pid_t self)
  * moved into @n by writing its pid, or born in @n by clone3
  * CLONE_INTO_CGROUP and re-executed.
  */
+static int nr_userns;	/* user namespaces the puppets made */
+
 static int spawn_puppet(int k, uid_t uid, int n, int into)
 {
 	char p[256];
 	pid_t pid, pg;
 	int spin = rnd_below(6) == 0;
+	int userns = uid && rnd_below(2);
 
+	if (userns)
+		oplog("puppet %d owns a user namespace", k);
 	reset_slots(k, spin);
 	pg = pick_pgid(0);
 	if (into) {
@@ -841,7 +870,9 @@ static int spawn_puppet(int k, uid_t uid, int n, int into)
 			snprintf(a[0], 16, "%d", shm_fd);
 			snprintf(a[1], 16, "%d", 2 * k);
 			snprintf(a[2], 16, "%d", uid);
-			execl("/proc/self/exe", "fuzz_test", "--puppet", a[0], a[1], a[2], NULL);
+			snprintf(a[3], 16, "%d", userns);
+			execl("/proc/self/exe", "fuzz_test", "--puppet", a[0], a[1], a[2], a[3],
+			      NULL);
 			_exit(98);
 		}
 		close(fd);
@@ -860,7 +891,7 @@ static int spawn_puppet(int k, uid_t uid, int n, int into)
 				if (put(p, v))
 					_exit(97);
 			}
-			puppet_main(2 * k, uid);
+			puppet_main(2 * k, uid, userns);
 		}
 	}
 	if (pid < 0)
@@ -868,6 +899,7 @@ static int spawn_puppet(int k, uid_t uid, int n, int into)
 	memset(&proc[k], 0, sizeof(proc[k]));
 	proc[k].pid = pid;
 	proc[k].uid = uid;
+	proc[k].userns = userns ? ++nr_userns : 0;
 	proc[k].node = n;
 	proc[k].spin = spin;
 	if (wait_ready(k))
@@ -1050,18 +1082,42 @@ static unsigned long gen_zero(int pct_nonzero)
 /* the operations                                                       */
 /* ------------------------------------------------------------------ */
 
-/* ptrace access of the caller (puppet @ck) to thread @tt of puppet @tk. */
+/*
+ * ptrace access of the caller (puppet @ck, -1: the fuzzer, root) to
+ * puppet @tk: root; or the same user, from the initial user namespace
+ * (which owns the user's namespaces) or from the target's own namespace
+ * (commoncap: a task in a user namespace may not trace one outside it).
+ */
 static int may_ptrace(int ck, int tk)
 {
-	return ck == tk || proc[ck].uid == 0 || proc[ck].uid == proc[tk].uid;
+	if (ck < 0 || ck == tk || proc[ck].uid == 0)
+		return 1;
+	if (proc[ck].uid != proc[tk].uid)
+		return 0;
+	return !proc[ck].userns || proc[ck].userns == proc[tk].userns;
 }
 
-/* core_domain_may_join() for the calling thread. */
+/* Is a thread of domain @d one that caller @ck (as may_ptrace()) may read? */
+static int member_readable(long d, int ck)
+{
+	int k, t;
+
+	for (k = 0; k < MAXP; k++)
+		for (t = 0; t < 2 && proc[k].alive; t++)
+			if (proc[k].dom[t] == d && may_ptrace(ck, k))
+				return 1;
+	return 0;
+}
+
+/*
+ * core_domain_may_join() for the calling thread: root, a member, or who
+ * may read a member.
+ */
 static int may_join(int ck, int ct, long d)
 {
 	if (proc[ck].uid == 0)
 		return 1;
-	return d && proc[ck].dom[ct] == d;
+	return d && (proc[ck].dom[ct] == d || member_readable(d, ck));
 }
 
 static void verify(uint64_t allowed, long ret, int err, const char *what)
@@ -1113,7 +1169,7 @@ static void op_set(void)
 		errs |= BIT(EINVAL);
 	if (id == NEW_ID || id == ULONG_MAX) {
 		fresh = 1;
-		if (exhausted())
+		if (exhausted(proc[ck].uid))
 			errs |= BIT(ENOSPC);
 	} else if (id > ID_MAX || (id && !live(id))) {
 		errs |= BIT(EINVAL);
@@ -1179,7 +1235,7 @@ static void op_set(void)
 				 live(x) ? "in use" : "free");
 			return;
 		}
-		add_domain(x, c);
+		add_domain(x, c, proc[ck].uid);
 		id = x;
 	} else if (s->ret != 0) {
 		mismatch("SET returned %ld, not 0", s->ret);
@@ -1321,8 +1377,32 @@ static int classify(const char *buf, int len, long *id)
 	return parse_value(buf, len, 1, id);
 }
 
+/*
+ * Would giving group @n the domain @d (-1: a new one; 0: none of its own)
+ * move a task writer @ck (-1: the fuzzer) may not read?  Tasks already
+ * within the domain the group then imposes stay; a group that keeps its
+ * domain moves nothing.
+ */
+static int moves_foreign(int n, long d, int ck)
+{
+	long to = d ? d : imposed(node[n].parent);
+	int k, t;
+
+	if (d == node[n].own)
+		return 0;
+	for (k = 0; k < MAXP; k++) {
+		if (!proc[k].alive || !governed_by(proc[k].node, n) ||
+		    may_ptrace(ck, k))
+			continue;
+		for (t = 0; t < 2; t++)
+			if (d < 0 || !to || !within(proc[k].dom[t], to))
+				return 1;
+	}
+	return 0;
+}
+
 /* Errors the documents give a write of class @cls to group @n by a caller. */
-static uint64_t write_errs(int n, int cls, long id, int wuid, long wdom)
+static uint64_t write_errs(int n, int cls, long id, int ck, int wuid, long wdom)
 {
 	long p = imposed(node[n].parent);
 	uint64_t errs = 0;
@@ -1331,17 +1411,21 @@ static uint64_t write_errs(int n, int cls, long id, int wuid, long wdom)
 	case V_BAD:
 		return BIT(EINVAL);
 	case V_NEW:
-		if (exhausted())
+		if (exhausted(wuid))
 			errs |= BIT(ENOSPC);
+		if (moves_foreign(n, -1, ck))
+			errs |= BIT(EPERM);
 		break;
 	case V_ID:
 		if (!live(id))
 			return BIT(EINVAL);
-		if (!within(id, p) || !(wuid == 0 || wdom == id))
+		if (!within(id, p) ||
+		    !(wuid == 0 || wdom == id || member_readable(id, ck)) ||
+		    moves_foreign(n, id, ck))
 			errs |= BIT(EPERM);
 		break;
 	case V_NONE:
-		if (!p && node[n].own && wuid)
+		if ((!p && node[n].own && wuid) || moves_foreign(n, 0, ck))
 			errs |= BIT(EPERM);
 		break;
 	}
@@ -1349,7 +1433,7 @@ static uint64_t write_errs(int n, int cls, long id, int wuid, long wdom)
 }
 
 /* Apply a successful write of class @cls (@buf: the file after it). */
-static int write_apply(int n, int cls, long id, const char *buf)
+static int write_apply(int n, int cls, long id, const char *buf, int wuid)
 {
 	long p = imposed(node[n].parent);
 
@@ -1363,7 +1447,7 @@ static int write_apply(int n, int cls, long id, const char *buf)
 				 max_id, live(x) ? "an id in use" : "free");
 			return -1;
 		}
-		add_domain(x, p);
+		add_domain(x, p, wuid);
 		node[n].own = x;
 		model_retag(n, x);
 		break;
@@ -1451,7 +1535,7 @@ static int gen_value(char *buf)
 
 /* One write() of @len bytes as the model sees it; updates the model. */
 static void model_one_write(int n, const char *buf, int len, long ret, int err,
-			    int wuid, long wdom, const char *after)
+			    int ck, int wuid, long wdom, const char *after)
 {
 	uint64_t errs;
 	long id = 0;
@@ -1471,13 +1555,13 @@ static void model_one_write(int n, const char *buf, int len, long ret, int err,
 		return;
 	}
 	cls = classify(buf, len, &id);
-	errs = write_errs(n, cls, id, wuid, wdom);
+	errs = write_errs(n, cls, id, ck, wuid, wdom);
 	if (ret >= 0 && !err) {
 		if (ret != len)
 			mismatch("write returned %ld of %d bytes", ret, len);
 		verify(errs ? errs : 1, ret, err, "write");
 		if (!errs)
-			write_apply(n, cls, id, after);
+			write_apply(n, cls, id, after, wuid);
 		return;
 	}
 	verify(errs ? errs : 1, ret, err, "write");
@@ -1550,11 +1634,11 @@ static void op_write(void)
 		mismatch("open of %s by uid %d: EACCES", node[n].path, wuid);
 		return;
 	}
-	model_one_write(n, s->buf, split, s->ret, s->err, wuid, wdom, s->after[0]);
+	model_one_write(n, s->buf, split, s->ret, s->err, ck, wuid, wdom, s->after[0]);
 	if (split < len) {
 		if (ck >= 0)
 			wdom = proc[ck].dom[ct];	/* the first write may have moved it */
-		model_one_write(n, s->buf + split, len - split, s->ret2, s->err2, wuid, wdom,
+		model_one_write(n, s->buf + split, len - split, s->ret2, s->err2, ck, wuid, wdom,
 				s->after[1]);
 	}
 }
@@ -1609,6 +1693,7 @@ static void op_fork(void)
 	memset(&proc[k], 0, sizeof(proc[k]));
 	proc[k].pid = s->ret;
 	proc[k].uid = proc[ck].uid;
+	proc[k].userns = proc[ck].userns;
 	proc[k].node = proc[ck].node;
 	proc[k].pgid = proc[ck].pgid;
 	proc[k].spin = shm->s[2 * k + 1].spin;
@@ -1736,7 +1821,7 @@ static void wait_quiet_domains(void)
 
 		for (j = 0; j < baseline.n; j++)
 			kids += baseline.parent[j] == baseline.id[i];
-		add_domain(baseline.id[i], baseline.parent[i]);
+		add_domain(baseline.id[i], baseline.parent[i], 0);
 		mdom[nmdom - 1].ext = baseline.refs[i] - kids;
 	}
 	baseline.n = 0;
@@ -2288,13 +2373,13 @@ TEST(cgroup_bad_writes_table)
 int main(int argc, char **argv)
 {
 	/* A puppet re-executed after clone3(CLONE_INTO_CGROUP). */
-	if (argc == 5 && !strcmp(argv[1], "--puppet")) {
+	if (argc == 6 && !strcmp(argv[1], "--puppet")) {
 		shm_fd = atoi(argv[2]);
 		shm = mmap(NULL, sizeof(struct shm), PROT_READ | PROT_WRITE, MAP_SHARED,
 			   shm_fd, 0);
 		if (shm == MAP_FAILED)
 			return 96;
-		puppet_main(atoi(argv[3]), atoi(argv[4]));
+		puppet_main(atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
 		return 0;
 	}
 	return test_harness_run(argc, argv);
