@@ -64,12 +64,18 @@ u32 core_domain_max_id = CORE_DOMAIN_ID_MAX;
 #define CD_MAX_SMT	8
 
 
-/* Class ranks: a waiter of a higher rank takes the core at once. */
+/*
+ * Class ranks: a waiter of a higher rank takes the core at once, one of a
+ * lower rank waits however long the wait bound says.  Real-time tasks
+ * rank by priority, as they would preempt each other on one CPU: a FIFO-1
+ * task of one domain never takes the core from a FIFO-99 task of another.
+ */
 enum {
 	CD_RANK_IDLE = -1,
 	CD_RANK_FAIR,
 	CD_RANK_KTHREAD,	/* fair kernel threads: the host's own work */
-	CD_RANK_RT,
+	CD_RANK_RT,		/* real-time priority 1 */
+	CD_RANK_RT_MAX = CD_RANK_RT + MAX_RT_PRIO - 2,	/* priority 99 */
 	CD_RANK_DL,
 	CD_RANK_PUSH,	/* a CPU going offline, see core_domain_arbitrate() */
 };
@@ -195,9 +201,15 @@ static inline int cd_class_rank(struct task_struct *p)
 
 static inline int cd_task_rank(struct task_struct *p)
 {
+	int rank;
+
 	if (is_idle_task(p))
 		return CD_RANK_IDLE;
-	return cd_class_rank(p);
+	rank = cd_class_rank(p);
+	/* p->prio: 98 for priority 1 ... 0 for 99, boosted ones included. */
+	if (rank == CD_RANK_RT)
+		rank += clamp(MAX_RT_PRIO - 2 - p->prio, 0, MAX_RT_PRIO - 2);
+	return rank;
 }
 
 /* --- the tree of queued tasks, per CPU, ordered (domain, -rank, FIFO) --- */

@@ -189,11 +189,48 @@ static void cd_test_tree_order(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, rb_find_first(&key, &root, cd_cmp));
 }
 
+/*
+ * Real-time tasks rank by priority, boosted ones by the priority they are
+ * boosted to; every real-time rank lies between the fair kernel threads'
+ * and deadline's, and the tree's key stays the class.
+ */
+static void cd_test_rt_rank(struct kunit *test)
+{
+	struct task_struct *t;
+	int i;
+
+	t = kunit_kcalloc(test, 5, sizeof(*t), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	for (i = 0; i < 4; i++) {
+		t[i].sched_class = &rt_sched_class;
+		t[i].policy = SCHED_FIFO;
+	}
+	t[0].prio = MAX_RT_PRIO - 1 - 1;	/* FIFO 1 */
+	t[1].prio = MAX_RT_PRIO - 1 - 50;	/* FIFO 50: threaded IRQs */
+	t[2].prio = MAX_RT_PRIO - 1 - 99;	/* FIFO 99 */
+	t[3].prio = MAX_RT_PRIO - 1 - 50;	/* a fair task boosted to 50 */
+	t[3].policy = SCHED_NORMAL;
+	t[4].sched_class = &dl_sched_class;
+	t[4].policy = SCHED_DEADLINE;
+	t[4].prio = MAX_DL_PRIO - 1;
+
+	KUNIT_EXPECT_EQ(test, cd_task_rank(&t[0]), CD_RANK_RT);
+	KUNIT_EXPECT_EQ(test, cd_task_rank(&t[2]), CD_RANK_RT_MAX);
+	KUNIT_EXPECT_GT(test, cd_task_rank(&t[1]), cd_task_rank(&t[0]));
+	KUNIT_EXPECT_GT(test, cd_task_rank(&t[2]), cd_task_rank(&t[1]));
+	KUNIT_EXPECT_EQ(test, cd_task_rank(&t[3]), cd_task_rank(&t[1]));
+	KUNIT_EXPECT_GT(test, cd_task_rank(&t[0]), CD_RANK_KTHREAD);
+	KUNIT_EXPECT_GT(test, cd_task_rank(&t[4]), cd_task_rank(&t[2]));
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_EQ(test, cd_class_rank(&t[i]), CD_RANK_RT);
+}
+
 static struct kunit_case core_tag_test_cases[] = {
 	KUNIT_CASE_PARAM(cd_test_allowed, allow_gen_params),
 	KUNIT_CASE(cd_test_conflict_rank),
 	KUNIT_CASE(cd_test_claim),
 	KUNIT_CASE(cd_test_tree_order),
+	KUNIT_CASE(cd_test_rt_rank),
 	{}
 };
 
