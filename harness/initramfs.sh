@@ -41,6 +41,21 @@ for dir in "$TOP"/tools/testing/selftests/*/; do
 		-exec cp {} "$root/coredomain/tests/$name/" \;
 done
 
+# The same tests as the kselftest runner sees them: 'make install' of the
+# core_domain target (run_kselftest.sh, kselftest-list.txt, each test's
+# settings and config) into /coredomain/kselftest, reusing the objects
+# built above, and ktap_helpers.sh where our shell tests look for it (not
+# executable: run-tests.sh runs executables only).
+if [ -d "$src/tools/testing/selftests/core_domain" ]; then
+	make -s -C "$src/tools/testing/selftests" O="$obj" TARGETS=core_domain \
+		USERCFLAGS=-static install INSTALL_PATH="$root/coredomain/kselftest" \
+		>"$ktest/install.log" 2>&1 || { cat "$ktest/install.log" >&2; die "installing selftests failed"; }
+	mkdir -p "$root/coredomain/tests/kselftest" "$root/coredomain/tests/kselftest-runner"
+	install -m 644 "$src/tools/testing/selftests/kselftest/ktap_helpers.sh" \
+		"$root/coredomain/tests/kselftest/"
+	cp "$TOP/harness/guest/kselftest-runner/core_domain.sh" "$root/coredomain/tests/kselftest-runner/"
+fi
+
 # Upstream's core scheduling selftest, unmodified from the base tree, for
 # the series' PR_SCHED_CORE: it prints PASSED/FAILED lines, not TAP, so it
 # runs through harness/guest/upstream/cs_prctl_test.sh (suite "sched").

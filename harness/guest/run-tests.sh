@@ -40,7 +40,7 @@ leftovers() {
 		p=${d#/proc/}
 		case $keep in *" $p "*) continue ;; esac
 		[ "$p" = 1 ] || [ "$p" = 2 ] && continue
-		read -r stat <"$d/stat" 2>/dev/null || continue
+		{ read -r stat <"$d/stat"; } 2>/dev/null || continue
 		comm=${stat#*(}
 		comm=${comm%)*}
 		set -- ${stat##*) }

@@ -4,10 +4,14 @@
 # The coredomain command (tools/sched/coredomain): new, get, set, cgroup and
 # status, their errors and exit statuses, and the permission model as the
 # unprivileged users "user" (1000) and "other" (1001).  Needs root, a
-# kernel enforcing core domains (core_domain=on on SMT) and debugfs.
-# The cgroup tests run when the kernel has cpu.core_domain.
+# kernel enforcing core domains (core_domain=on on SMT), debugfs and the
+# coredomain command in $PATH (or $COREDOMAIN).  The cgroup tests run when
+# the kernel has cpu.core_domain.
 
-CD=${COREDOMAIN:-/coredomain/bin/coredomain}
+DIR=$(dirname "$0")
+. "$DIR/../kselftest/ktap_helpers.sh"
+
+CD=${COREDOMAIN:-$(command -v coredomain)}
 CG=/sys/fs/cgroup
 NOPID=4194303		# above any pid_max of the test guests
 PLAN=52
@@ -21,9 +25,9 @@ chmod 755 "$tmp"
 result() {	# result STATUS DESCRIPTION
 	n=$((n + 1))
 	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
+		ktap_test_pass "$2"
 	else
-		echo "not ok $n $2"
+		ktap_test_fail "$2"
 		failed=$((failed + 1))
 		echo "#   exit $rc, stdout: $(head -c 300 "$tmp/out" 2>/dev/null)"
 		echo "#   stderr: $(head -c 300 "$tmp/err" 2>/dev/null)"
@@ -36,9 +40,9 @@ check() {	# check DESCRIPTION COMMAND...: ok if COMMAND succeeds
 	if "$@"; then result 0 "$desc"; else result 1 "$desc"; fi
 }
 
-skip() {
+skip() {	# skip DESCRIPTION REASON
 	n=$((n + 1))
-	echo "ok $n $1 # SKIP $2"
+	ktap_test_skip "$1 ($2)"
 }
 
 run() {		# run COMMAND...: $rc, $out, $err and $tmp/{out,err}
@@ -90,16 +94,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "TAP version 13"
+ktap_print_header
 if [ "$(id -u)" != 0 ] || [ ! -x "$CD" ]; then
-	echo "1..0 # SKIP needs root and $CD"
-	exit 0
+	ktap_skip_all "needs root and the coredomain command (tools/sched/coredomain)"
+	exit "$KSFT_SKIP"
 fi
 if [ "$(cat /sys/kernel/core_domain/active 2>/dev/null)" != 1 ]; then
-	echo "1..0 # SKIP core domains are not enforced on this boot"
-	exit 0
+	ktap_skip_all "core domains are not enforced on this boot"
+	exit "$KSFT_SKIP"
 fi
-echo "1..$PLAN"
+ktap_set_plan "$PLAN"
 cd "$tmp" || exit 1
 
 # --- help, version ---------------------------------------------------------
@@ -275,6 +279,5 @@ else
 		fails 1 "No such file or directory"
 fi
 
-[ $n = $PLAN ] || { echo "# planned $PLAN tests, ran $n"; failed=$((failed + 1)); }
-echo "# $((n - failed)) passed, $failed failed"
-[ $failed = 0 ]
+[ $n = $PLAN ] || ktap_print_msg "planned $PLAN tests, ran $n"
+ktap_finished
