@@ -75,6 +75,9 @@ else
 	rec FAIL series/git-am "$(tail -n 1 "$OUT/test/patchset.log")"
 fi
 
+# The coredomain command's bash completion, in bash on the host.
+"$TOP/harness/completion_test.sh"
+
 # The Promela model of the per-core arbitration (spin): about 3 min.
 t0=$(date +%s)
 "$TOP/harness/model.sh"

@@ -5,10 +5,11 @@
  *
  * The command-line front end of prctl(PR_SET_CORE_DOMAIN/PR_GET_CORE_DOMAIN),
  * the cgroup v2 file cpu.core_domain, /sys/kernel/core_domain/ and
- * /sys/kernel/debug/core_domain/cores.  It follows the conventions of
- * util-linux coresched(1): exit status 0 on success, 1 on failure and
- * 2 on a usage error.  See coredomain.8 and
- * Documentation/userspace-api/core-domain.rst.
+ * /sys/kernel/debug/core_domain/cores.  Its commands follow util-linux
+ * coresched(1) (new, get, copy; -t pid|tgid|pgid, default tgid; -v), its
+ * exit statuses those of coreutils: 0 on success, 1 on failure and 2 on a
+ * usage error, which coresched reports as a failure (1).  See
+ * coredomain.8 and Documentation/userspace-api/core-domain.rst.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -59,6 +60,7 @@ static const char *const scope_names[] = {
 
 struct opts {
 	pid_t pid;		/* -p: the task to move, 0 if none */
+	pid_t src;		/* -s: copy's source task, 0 if none */
 	int scope;		/* -t */
 	bool verbose;		/* -v */
 	double wait;		/* -w: seconds between samples, 0 if none */
@@ -73,6 +75,8 @@ static void __noreturn usage(void)
 	      " coredomain get [PID...]\n"
 	      " coredomain set ID [-t TYPE] [-v] [--] COMMAND [ARG...]\n"
 	      " coredomain set ID -p PID [-t TYPE] [-v]\n"
+	      " coredomain copy -s SRC [-t TYPE] [-v] [--] COMMAND [ARG...]\n"
+	      " coredomain copy -s SRC -p PID [-t TYPE] [-v]\n"
 	      " coredomain cgroup PATH [new|none|ID]\n"
 	      " coredomain status [-w SECONDS] [-n COUNT]\n"
 	      "\n"
@@ -83,11 +87,13 @@ static void __noreturn usage(void)
 	      " new       run COMMAND in, or move PID into, a new domain\n"
 	      " get       show the domains of PIDs (default: of this process)\n"
 	      " set       run COMMAND in, or move PID into, domain ID (0: host)\n"
+	      " copy      run COMMAND in, or move PID into, the domain of task SRC\n"
 	      " cgroup    show or set the domain of a cgroup v2 directory\n"
 	      " status    show the state and the per-core domain map\n"
 	      "\n"
 	      "Options:\n"
 	      " -p, --pid PID          move the task PID instead of running a command\n"
+	      " -s, --source SRC       copy: the task whose domain to join\n"
 	      " -t, --type TYPE        what moves: pid (the thread), tgid (its process,\n"
 	      "                          the default) or pgid (its process group)\n"
 	      " -v, --verbose          report every move on stderr\n"
@@ -194,6 +200,7 @@ static int parse_opts(int argc, char **argv, const char *allowed, int npos,
 {
 	static const struct option longopts[] = {
 		{ "pid",	required_argument,	NULL, 'p' },
+		{ "source",	required_argument,	NULL, 's' },
 		{ "type",	required_argument,	NULL, 't' },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "wait",	required_argument,	NULL, 'w' },
@@ -207,7 +214,7 @@ static int parse_opts(int argc, char **argv, const char *allowed, int npos,
 	opterr = 0;
 	optind = 1;
 	for (;;) {
-		c = getopt_long(argc, argv, "+:p:t:vw:n:hV", longopts, NULL);
+		c = getopt_long(argc, argv, "+:p:s:t:vw:n:hV", longopts, NULL);
 		if (c == -1) {
 			if (n < npos && optind < argc &&
 			    strcmp(argv[optind - 1], "--")) {
@@ -236,6 +243,9 @@ static int parse_opts(int argc, char **argv, const char *allowed, int npos,
 		switch (c) {
 		case 'p':
 			o->pid = parse_pid(optarg);
+			break;
+		case 's':
+			o->src = parse_pid(optarg);
 			break;
 		case 't':
 			o->scope = parse_scope(optarg);
@@ -308,45 +318,6 @@ static int move_or_run(int argc, char **argv, int idx, unsigned long id,
 	return EXIT_SUCCESS;
 }
 
-static int cmd_new(int argc, char **argv, struct opts *o)
-{
-	int idx = parse_opts(argc, argv, "ptv", 0, NULL, o);
-
-	return move_or_run(argc, argv, idx, PR_CORE_DOMAIN_NEW, o);
-}
-
-static int cmd_set(int argc, char **argv, struct opts *o)
-{
-	char *id = NULL;
-	int idx = parse_opts(argc, argv, "ptv", 1, &id, o);
-
-	if (!id)
-		usage_error("no domain ID given");
-	return move_or_run(argc, argv, idx, parse_num(id, 0, ID_MAX, "domain ID"), o);
-}
-
-static int cmd_get(int argc, char **argv, struct opts *o)
-{
-	int idx = parse_opts(argc, argv, "", 0, NULL, o);
-	int i, n = argc - idx, rc = EXIT_SUCCESS;
-	pid_t *pids = xrealloc(NULL, (n + 1) * sizeof(*pids));
-	long id;
-
-	for (i = 0; i < n; i++)
-		pids[i] = parse_pid(argv[idx + i]);
-	if (!n)
-		pids[n++] = getpid();
-	for (i = 0; i < n; i++) {
-		id = prctl(PR_GET_CORE_DOMAIN, pids[i], 0, 0, 0);
-		if (id < 0)
-			rc = fail("cannot get the domain of pid %d", pids[i]);
-		else
-			printf("%d %ld\n", pids[i], id);
-	}
-	free(pids);
-	return rc;
-}
-
 /* The first line of @path, without its newline, in @buf; -1 on error. */
 static int read_line(const char *path, char *buf, size_t size)
 {
@@ -364,6 +335,92 @@ static int read_line(const char *path, char *buf, size_t size)
 	if (!ret)
 		buf[strcspn(buf, "\n")] = '\0';
 	return ret;
+}
+
+/*
+ * Commands that move tasks or read their domains need a kernel that
+ * enforces core domains: say so plainly instead of the prctl's ENODEV or
+ * EINVAL.  Exits with status 1 when it does not.
+ */
+static void require_core_domains(void)
+{
+	char line[256], reason[256];
+
+	if (read_line(SYSFS_DIR "active", line, sizeof(line))) {
+		fputs("coredomain: this kernel has no core domains (CONFIG_SCHED_CORE_DOMAIN)\n",
+		      stderr);
+		exit(EXIT_FAILURE);
+	}
+	if (strcmp(line, "1")) {
+		if (read_line(SYSFS_DIR "reason", reason, sizeof(reason)))
+			strcpy(reason, "see " SYSFS_DIR);
+		fprintf(stderr, "coredomain: core domains are not enforced on this boot: %s\n",
+			reason);
+		exit(EXIT_FAILURE);
+	}
+}
+
+static int cmd_new(int argc, char **argv, struct opts *o)
+{
+	int idx = parse_opts(argc, argv, "ptv", 0, NULL, o);
+
+	require_core_domains();
+
+	return move_or_run(argc, argv, idx, PR_CORE_DOMAIN_NEW, o);
+}
+
+static int cmd_set(int argc, char **argv, struct opts *o)
+{
+	char *id = NULL;
+	int idx = parse_opts(argc, argv, "ptv", 1, &id, o);
+
+	if (!id)
+		usage_error("no domain ID given");
+	require_core_domains();
+	return move_or_run(argc, argv, idx, parse_num(id, 0, ID_MAX, "domain ID"), o);
+}
+
+/*
+ * coresched's copy: join the domain task -s SRC is in.  Joining by id
+ * takes what the kernel asks of any join (membership, or ptrace read
+ * access to a member: SRC is one, and reading its domain needs that
+ * access already).
+ */
+static int cmd_copy(int argc, char **argv, struct opts *o)
+{
+	int idx = parse_opts(argc, argv, "pstv", 0, NULL, o);
+	long id;
+
+	if (!o->src)
+		usage_error("no source task given (-s SRC)");
+	require_core_domains();
+	id = prctl(PR_GET_CORE_DOMAIN, o->src, 0, 0, 0);
+	if (id < 0)
+		return fail("cannot get the domain of pid %d", o->src);
+	return move_or_run(argc, argv, idx, id, o);
+}
+
+static int cmd_get(int argc, char **argv, struct opts *o)
+{
+	int idx = parse_opts(argc, argv, "", 0, NULL, o);
+	int i, n = argc - idx, rc = EXIT_SUCCESS;
+	pid_t *pids = xrealloc(NULL, (n + 1) * sizeof(*pids));
+	long id;
+
+	for (i = 0; i < n; i++)
+		pids[i] = parse_pid(argv[idx + i]);
+	require_core_domains();
+	if (!n)
+		pids[n++] = getpid();
+	for (i = 0; i < n; i++) {
+		id = prctl(PR_GET_CORE_DOMAIN, pids[i], 0, 0, 0);
+		if (id < 0)
+			rc = fail("cannot get the domain of pid %d", pids[i]);
+		else
+			printf("%d %ld\n", pids[i], id);
+	}
+	free(pids);
+	return rc;
 }
 
 static int cmd_cgroup(int argc, char **argv, struct opts *o)
@@ -596,6 +653,7 @@ static const struct {
 	{ "new",	cmd_new },
 	{ "get",	cmd_get },
 	{ "set",	cmd_set },
+	{ "copy",	cmd_copy },
 	{ "cgroup",	cmd_cgroup },
 	{ "status",	cmd_status },
 };
