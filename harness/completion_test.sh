@@ -33,5 +33,5 @@ case_ command-prefix "copy cgroup" coredomain c
 case_ types "pid tgid pgid" coredomain new -t ""
 case_ type-prefix "pid pgid" coredomain set 5 --type p
 case_ copy-options "-s --source -p --pid -t --type -v --verbose --" coredomain copy -
-case_ cgroup-values "new none" coredomain cgroup some.slice ""
+case_ cgroup-values "new ensure none" coredomain cgroup some.slice ""
 case_ after-command "" coredomain new -- true -Z_no_such_file_

@@ -77,7 +77,7 @@ static void __noreturn usage(void)
 	      " coredomain set ID -p PID [-t TYPE] [-v]\n"
 	      " coredomain copy -s SRC [-t TYPE] [-v] [--] COMMAND [ARG...]\n"
 	      " coredomain copy -s SRC -p PID [-t TYPE] [-v]\n"
-	      " coredomain cgroup PATH [new|none|ID]\n"
+	      " coredomain cgroup PATH [new|ensure|none|ID]\n"
 	      " coredomain status [-w SECONDS] [-n COUNT]\n"
 	      "\n"
 	      "Run programs in SMT core domains, move tasks and cgroups between\n"
@@ -440,6 +440,17 @@ static int cmd_cgroup(int argc, char **argv, struct opts *o)
 		     pos[0][0] != '/' && stat(pos[0], &st) ? CGROUP_ROOT "/" : "",
 		     pos[0]) < 0)
 		return fail("cannot allocate memory");
+	/*
+	 * "ensure": a domain of its own only if the group has none, so that
+	 * a unit that (re)creates the group can run it every time it starts.
+	 */
+	if (pos[1] && !strcmp(pos[1], "ensure")) {
+		if (read_line(file, line, sizeof(line))) {
+			rc = fail("cannot read %s", file);
+			goto out;
+		}
+		pos[1] = strstr(line, " own") ? NULL : "new";
+	}
 	if (pos[1]) {
 		/* The kernel parses the value: new, none or a domain id. */
 		fd = open(file, O_WRONLY | O_CLOEXEC);

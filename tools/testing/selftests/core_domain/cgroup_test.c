@@ -811,6 +811,124 @@ TEST(recipe_vm_scopes)
 	rmdir(CG "/machine.slice");
 }
 
+/*
+ * The layout libvirt makes on cgroup v2, with systemd's escaped names:
+ * machine.slice/machine-qemu\x2dN\x2dNAME.scope, and below it the
+ * threaded subtree libvirt/ with the emulator and one group per vCPU, to
+ * which libvirt moves QEMU's threads through cgroup.threads.  Tagging the
+ * scope puts every thread of the VM, in whichever threaded group, into
+ * the VM's domain; a thread moved between the VM's threaded groups stays
+ * in it.
+ */
+static int cg_thread(const char *cg, pid_t tid)
+{
+	return putf(path(CG "/%s/cgroup.threads", cg), "%d", tid);
+}
+
+/* The scope, its libvirt/ subtree and threaded groups; 0 or -errno. */
+static int libvirt_scope(const char *scope, int nvcpu)
+{
+	int i, err = 0;
+
+	mkcg(scope);
+	err |= put(path(CG "/%s/cgroup.subtree_control", scope), "+cpu");
+	mkcg(path("%s/libvirt", scope));
+	err |= put(path(CG "/%s/libvirt/cgroup.subtree_control", scope), "+cpu");
+	mkcg(path("%s/libvirt/emulator", scope));
+	err |= put(path(CG "/%s/libvirt/emulator/cgroup.type", scope), "threaded");
+	for (i = 0; i < nvcpu; i++) {
+		mkcg(path("%s/libvirt/vcpu%d", scope, i));
+		err |= put(path(CG "/%s/libvirt/vcpu%d/cgroup.type", scope, i), "threaded");
+	}
+	return err;
+}
+
+/* A thread of @pid other than its main one, 0 if none. */
+static pid_t other_thread(pid_t pid)
+{
+	DIR *d = opendir(path("/proc/%d/task", pid));
+	struct dirent *e;
+	pid_t tid = 0;
+
+	while (d && (e = readdir(d)))
+		if (atoi(e->d_name) > 0 && atoi(e->d_name) != pid) {
+			tid = atoi(e->d_name);
+			break;
+		}
+	if (d)
+		closedir(d);
+	return tid;
+}
+
+/* Place @vm as libvirt does: the process, then its threads one by one. */
+static int libvirt_place(const char *scope, pid_t vm)
+{
+	DIR *d = opendir(path("/proc/%d/task", vm));
+	struct dirent *e;
+	int n = 0, err = 0;
+
+	err |= cg_move(path("%s/libvirt", scope), vm);
+	while (d && (e = readdir(d))) {
+		pid_t tid = atoi(e->d_name);
+
+		if (tid <= 0)
+			continue;
+		if (tid == vm)
+			err |= cg_thread(path("%s/libvirt/emulator", scope), tid);
+		else
+			err |= cg_thread(path("%s/libvirt/vcpu%d", scope, n++), tid);
+	}
+	if (d)
+		closedir(d);
+	return err;
+}
+
+static void libvirt_remove(const char *scope, int nvcpu)
+{
+	int i;
+
+	for (i = 0; i < nvcpu; i++)
+		rmdir(path(CG "/%s/libvirt/vcpu%d", scope, i));
+	rmdir(path(CG "/%s/libvirt/emulator", scope));
+	rmdir(path(CG "/%s/libvirt", scope));
+	rmdir(path(CG "/%s", scope));
+}
+
+TEST(recipe_libvirt_threaded_layout)
+{
+	static const char * const scope[] = {
+		"machine.slice/machine-qemu\\x2d1\\x2dguest1.scope",
+		"machine.slice/machine-qemu\\x2d2\\x2dguest2.scope",
+	};
+	pid_t vm[2];
+	long d[2];
+	int i;
+
+	cgroup_setup();
+	mkcg("machine.slice");
+	ASSERT_EQ(0, put(CG "/machine.slice/cgroup.subtree_control", "+cpu"));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, libvirt_scope(scope[i], 3));
+		ASSERT_EQ(0, cg_tag(scope[i], "new"));
+		d[i] = cg_domain(scope[i]);
+		ASSERT_LT(0, d[i]);
+		EXPECT_EQ(d[i], cg_domain(path("%s/libvirt/vcpu2", scope[i])));
+		vm[i] = fake_vm(3);
+		EXPECT_EQ(0, libvirt_place(scope[i], vm[i]));
+	}
+	EXPECT_NE(d[0], d[1]);
+	for (i = 0; i < 2; i++)
+		EXPECT_EQ(4, threads_in(vm[i], d[i]));
+	/* A vCPU thread moved to the emulator group stays in the VM's domain. */
+	EXPECT_EQ(0, cg_thread(path("%s/libvirt/emulator", scope[0]), other_thread(vm[0])));
+	EXPECT_EQ(4, threads_in(vm[0], d[0]));
+	for (i = 0; i < 2; i++) {
+		reap(vm[i]);
+		libvirt_remove(scope[i], 3);
+	}
+	rmdir(CG "/machine.slice");
+}
+
 /* A systemd-style tenant slice: tenant-a.slice holds several services. */
 TEST(recipe_tenant_slice)
 {
@@ -846,40 +964,49 @@ TEST(recipe_tenant_slice)
 }
 
 /*
- * A container or pod: kubepods/pod-X/ctr-Y; the pod is the domain, its
- * containers inherit, and a process the runtime execs into the pod later
- * (kubectl exec) joins it.
+ * A pod, with the names the kubelet's systemd cgroup driver and containerd
+ * give (kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod
+ * <uid, '-' as '_'>.slice/cri-containerd-<id>.scope): the pod is the
+ * domain, its containers inherit, and a process the runtime execs into
+ * the pod later (kubectl exec) joins it.
  */
+#define KUBE_QOS	"kubepods.slice/kubepods-burstable.slice"
+#define KUBE_POD	KUBE_QOS "/kubepods-burstable-pod0f1e2d3c_4b5a_6978_8796_a5b4c3d2e1f0.slice"
+#define KUBE_CTR(n)	KUBE_POD "/cri-containerd-" n "c0ffee0ddba11c0ffee0ddba11c0ffee0ddba11c0ffee0ddba11c0ffee0.scope"
+
 TEST(recipe_pod)
 {
+	static const char * const groups[] = {
+		"kubepods.slice", KUBE_QOS, KUBE_POD, KUBE_CTR("1"), KUBE_CTR("2"),
+	};
 	pid_t c1, c2, exec;
 	long pod;
+	int i;
 
 	cgroup_setup();
-	mkcg("kubepods");
-	ASSERT_EQ(0, put(CG "/kubepods/cgroup.subtree_control", "+cpu"));
-	mkcg("kubepods/pod-x");
-	ASSERT_EQ(0, put(CG "/kubepods/pod-x/cgroup.subtree_control", "+cpu"));
-	mkcg("kubepods/pod-x/ctr-1");
-	mkcg("kubepods/pod-x/ctr-2");
-	ASSERT_EQ(0, cg_tag("kubepods/pod-x", "new"));
-	pod = cg_domain("kubepods/pod-x");
+	for (i = 0; i < 5; i++) {
+		mkcg(groups[i]);
+		if (i < 3)
+			ASSERT_EQ(0, put(path(CG "/%s/cgroup.subtree_control", groups[i]),
+					 "+cpu"));
+	}
+	ASSERT_EQ(0, cg_tag(KUBE_POD, "new"));
+	pod = cg_domain(KUBE_POD);
+	ASSERT_LT(0, pod);
 	c1 = child(1);
 	c2 = child(1);
-	ASSERT_EQ(0, cg_move("kubepods/pod-x/ctr-1", c1));
-	ASSERT_EQ(0, cg_move("kubepods/pod-x/ctr-2", c2));
+	ASSERT_EQ(0, cg_move(KUBE_CTR("1"), c1));
+	ASSERT_EQ(0, cg_move(KUBE_CTR("2"), c2));
 	EXPECT_EQ(pod, dom(c1));
 	EXPECT_EQ(pod, dom(c2));
 	exec = child(0);
-	ASSERT_EQ(0, cg_move("kubepods/pod-x/ctr-2", exec));
+	ASSERT_EQ(0, cg_move(KUBE_CTR("2"), exec));
 	EXPECT_EQ(pod, dom(exec));
 	reap(c1);
 	reap(c2);
 	reap(exec);
-	rmdir(CG "/kubepods/pod-x/ctr-1");
-	rmdir(CG "/kubepods/pod-x/ctr-2");
-	rmdir(CG "/kubepods/pod-x");
-	rmdir(CG "/kubepods");
+	for (i = 4; i >= 0; i--)
+		rmdir(path(CG "/%s", groups[i]));
 }
 
 /*

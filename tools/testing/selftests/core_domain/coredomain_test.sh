@@ -14,7 +14,7 @@ DIR=$(dirname "$0")
 CD=${COREDOMAIN:-$(command -v coredomain)}
 CG=/sys/fs/cgroup
 NOPID=4194303		# above any pid_max of the test guests
-PLAN=57
+PLAN=60
 
 n=0
 failed=0
@@ -89,7 +89,7 @@ cleanup() {
 		kill "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
-	rmdir "$CG/cdtest/child" "$CG/cdtest" "$CG/cdtest2" 2>/dev/null
+	rmdir "$CG/cdtest/child" "$CG/cdtest" "$CG/cdtest2" "$CG/cdtest3" 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -265,7 +265,7 @@ check "status shows a spinning domain ($ids) on a CPU" \
 kill "$spin"
 
 # --- cgroup ------------------------------------------------------------------
-NCG=10
+NCG=13
 grep -q " $CG cgroup2 " /proc/mounts || mount -t cgroup2 none "$CG"
 echo +cpu >"$CG/cgroup.subtree_control" 2>/dev/null
 mkdir -p "$CG/cdtest"
@@ -295,6 +295,19 @@ else
 		fails 1 "Operation not permitted"
 	check "cpu.stat has core_sched.force_idle_usec" \
 		grep -qE "^core_sched.force_idle_usec [0-9]+$" "$CG/cdtest/cpu.stat"
+	mkdir -p "$CG/cdtest3"
+	run "$CD" cgroup cdtest3 ensure
+	ide=${out%% *}
+	check "cgroup P ensure on an untagged group: a domain of its own" \
+		eval '[ $rc = 0 ] && is_id "$ide" && [ "$out" = "$ide own" ]'
+	run "$CD" cgroup cdtest3 ensure
+	check "cgroup P ensure again: the same domain" eval '[ $rc = 0 ] && [ "$out" = "$ide own" ]'
+	rmdir "$CG/cdtest3"
+	mkdir "$CG/cdtest3"
+	run "$CD" cgroup cdtest3 ensure
+	check "cgroup P ensure on the group made again: tagged again" \
+		eval '[ $rc = 0 ] && is_id "${out%% *}" && has "$out" " own"'
+	rmdir "$CG/cdtest3"
 	run "$CD" cgroup cdtest none
 	check "cgroup P none: '0 none'" eval '[ $rc = 0 ] && [ "$out" = "0 none" ]'
 	run "$CD" cgroup cdtest garbage
