@@ -9,13 +9,18 @@
  * Documentation/admin-guide/hw-vuln/core-domain.rst:
  *
  *  - Writing "new" gives the group a fresh domain; an id adopts that
- *    domain, if the writer is a member of it or has CAP_SYS_ADMIN in the
- *    user namespace that created it (the PR_SET_CORE_DOMAIN rule); "none"
- *    or "0" makes the group impose nothing of its own, so it inherits its
- *    parent's domain, if any.  Under a parent that imposes domain P, only P
- *    and domains within P may be adopted and "new" nests in P; where
- *    "none" would return tasks to the host domain, it needs CAP_SYS_ADMIN.
- *    Who may write at all is the file's mode: cgroup delegation.
+ *    domain, if the writer may join it (core_domain_may_join(), the
+ *    PR_SET_CORE_DOMAIN rule); "none" or "0" makes the group impose
+ *    nothing of its own, so it inherits its parent's domain, if any.
+ *    Under a parent that imposes domain P, only P and domains within P may
+ *    be adopted and "new" nests in P; where "none" would return tasks to
+ *    the host domain, it needs CAP_SYS_ADMIN.  Who may write at all is the
+ *    file's mode: cgroup delegation; the writer's rights are those of the
+ *    credentials that opened the file.
+ *  - A write or a migration that would move a task the writer may not
+ *    move by prctl (core_domain_may_control()) fails with EPERM and
+ *    changes nothing: in a delegated subtree, cgroup v2 checks no target
+ *    credentials.  Kernel threads stay in the host domain.
  *  - A write moves every task the group governs, running ones included,
  *    into the group's new domain (the host domain for "none" with nothing
  *    inherited).  Descendants with a domain of their own keep it.
