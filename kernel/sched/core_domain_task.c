@@ -418,16 +418,22 @@ found:
 }
 
 /*
- * May the caller put @p into @d (NULL: host), given @fresh (a new domain)?
- * @d must lie within the domain @p's cgroup confines it to, @c.
+ * May the caller move @p, confined by its cgroup to @c like every other
+ * target of the call?
  */
-static bool core_domain_may_move(struct task_struct *p, struct core_domain *d,
-				 struct core_domain *c, bool fresh, unsigned int flags)
+static bool core_domain_may_move(struct task_struct *p, struct core_domain *c)
 {
-	if (!core_domain_may_control(p))
-		return false;
-	if (core_domain_cgroup_domain(p) != c)
-		return false;
+	return core_domain_may_control(p) && core_domain_cgroup_domain(p) == c;
+}
+
+/*
+ * May the caller put tasks confined to @c into @d (NULL: host), given
+ * @fresh (a new domain)?  @d must lie within @c.  The same for every
+ * target: asked once per call.
+ */
+static bool core_domain_may_put(struct core_domain *d, struct core_domain *c,
+				bool fresh, unsigned int flags)
+{
 	if (fresh)
 		return true;
 	/* Controlling a member is membership enough; the host domain is not joined so. */
@@ -489,8 +495,12 @@ int core_domain_move_pid(struct core_domain *d, bool fresh, pid_t pid,
 	}
 	/* All targets must share one confining domain: a fresh one nests in it. */
 	c = core_domain_cgroup_domain(task);
+	if (!core_domain_may_put(d, c, fresh, flags)) {
+		err = -EPERM;
+		goto out;
+	}
 	if (type == PIDTYPE_PID) {
-		if (!core_domain_may_move(task, d, c, fresh, flags)) {
+		if (!core_domain_may_move(task, c)) {
 			err = -EPERM;
 			goto out;
 		}
@@ -508,7 +518,7 @@ int core_domain_move_pid(struct core_domain *d, bool fresh, pid_t pid,
 	grp = task_pid_type(task, type);
 	n = 0;
 	do_each_pid_thread(grp, type, p) {
-		if (!core_domain_may_move(p, d, c, fresh, flags)) {
+		if (!core_domain_may_move(p, c)) {
 			err = -EPERM;
 			goto out;
 		}
