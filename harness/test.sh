@@ -45,6 +45,8 @@ for v in $variants; do
 		[ $skip = 0 ] || continue
 		case $cpu in
 		intel) cpu=max,vendor=GenuineIntel ;;
+		# Not a guest: the vulnerability files report the SMT state.
+		intel-bare) cpu=max,vendor=GenuineIntel,hypervisor=off ;;
 		amd)   cpu=max ;;
 		esac
 		# KUnit runs only in the boots that run every suite.

@@ -558,6 +558,57 @@ static u64 cd_wait_bound_ns(void)
 	return (u64)READ_ONCE(core_domain_wait_bound_us) * NSEC_PER_USEC;
 }
 
+#ifdef CONFIG_SCHED_CORE_DOMAIN_DEBUG
+/*
+ * The invariant, checked against what the siblings really run rather than
+ * against the arbitration state: when @next starts, no sibling's current
+ * task is of another domain.  A sibling's task runs in the domain it was
+ * picked under: its current one, or while a move of it has not taken
+ * effect yet (core_domain_moved), the one it is moving from.
+ *
+ * The sibling's task and its domain are read one after the other, not at
+ * once: a sibling that switches in between leaves a task that no longer
+ * runs there, whose move may since have taken effect.  Such a sibling is
+ * not judged here, and need not be: its switch came after our rq->curr
+ * store (the full barrier below pairs with the one in the sibling's own
+ * check), so its own check sees @next.  Runs with IRQs off: the siblings'
+ * tasks and domains stay valid (RCU).
+ */
+static void cd_check_invariant(struct rq *rq, struct task_struct *next)
+{
+	u32 d = cd_task_domain(next), e;
+	int cpu = cpu_of(rq), s;
+	struct task_struct *t;
+	struct rq *srq;
+	u64 n;
+
+	if (d == CD_NONE)
+		return;
+	smp_mb();	/* what we start before what the siblings run */
+	for_each_cpu(s, cpu_smt_mask(cpu)) {
+		if (s == cpu)
+			continue;
+		srq = cpu_rq(s);
+		n = READ_ONCE(srq->nr_switches);
+		smp_rmb();	/* nr_switches before curr, as __schedule() writes */
+		t = READ_ONCE(srq->curr);
+		if (is_idle_task(t) || t->sched_class == &stop_sched_class)
+			continue;
+		e = core_domain_id(READ_ONCE(t->core_domain));
+		smp_rmb();	/* pairs with core_domain_set_task() */
+		if (READ_ONCE(t->core_domain_moved))
+			e = core_domain_id(READ_ONCE(t->core_domain_from));
+		smp_rmb();	/* pairs with cd_move_done() */
+		if (e == d || READ_ONCE(srq->nr_switches) != n)
+			continue;
+		WARN_ONCE(1, "core_domain: isolation violated: cpu%d starts %s/%d (domain %u) while cpu%d runs %s/%d (domain %u)\n",
+			  cpu, next->comm, next->pid, d, s, t->comm, t->pid, e);
+	}
+}
+#else
+static inline void cd_check_invariant(struct rq *rq, struct task_struct *next) { }
+#endif
+
 /*
  * The last task has left idle @rq while it waited for a domain: stop
  * waiting, and give up the core's reservation if it holds it.  Nothing
@@ -604,14 +655,18 @@ static inline void cd_move_done(struct task_struct *p)
 {
 	trace_core_domain_move(p, core_domain_id(p->core_domain_from),
 			       core_domain_id(p->core_domain));
+	smp_wmb();	/* a switch's nr_switches first: cd_check_invariant() */
 	WRITE_ONCE(p->core_domain_moved, 0);
 }
 
 /* @p was picked to run on under its current domain. */
 static inline void cd_resumed(struct rq *rq, struct task_struct *p)
 {
-	if (unlikely(p->core_domain_moved) && p == rq->curr)
+	if (unlikely(p->core_domain_moved) && p == rq->curr) {
 		cd_move_done(p);
+		/* Without a switch, it starts its new domain here. */
+		cd_check_invariant(rq, p);
+	}
 }
 
 /**
@@ -758,43 +813,6 @@ struct task_struct *core_domain_arbitrate(struct rq *rq, struct task_struct *nex
 	rq->dl_server = NULL;
 	return run;
 }
-
-#ifdef CONFIG_SCHED_CORE_DOMAIN_DEBUG
-/*
- * The invariant, checked against what the siblings really run rather than
- * against the arbitration state: when @next starts, no sibling's current
- * task is of another domain.  A sibling's task runs in the domain it was
- * picked under: its current one, or while a move of it has not taken
- * effect yet (core_domain_moved), the one it is moving from.  Runs with
- * IRQs off: the siblings' tasks and domains stay valid (RCU).
- */
-static void cd_check_invariant(struct rq *rq, struct task_struct *next)
-{
-	u32 d = cd_task_domain(next), e;
-	int cpu = cpu_of(rq), s;
-	struct task_struct *t;
-
-	if (d == CD_NONE)
-		return;
-	for_each_cpu(s, cpu_smt_mask(cpu)) {
-		if (s == cpu)
-			continue;
-		t = READ_ONCE(cpu_rq(s)->curr);
-		if (is_idle_task(t) || t->sched_class == &stop_sched_class)
-			continue;
-		e = core_domain_id(READ_ONCE(t->core_domain));
-		smp_rmb();	/* pairs with core_domain_set_task() */
-		if (READ_ONCE(t->core_domain_moved))
-			e = core_domain_id(READ_ONCE(t->core_domain_from));
-		if (e == d)
-			continue;
-		WARN_ONCE(1, "core_domain: isolation violated: cpu%d starts %s/%d (domain %u) while cpu%d runs %s/%d (domain %u)\n",
-			  cpu, next->comm, next->pid, d, s, t->comm, t->pid, e);
-	}
-}
-#else
-static inline void cd_check_invariant(struct rq *rq, struct task_struct *next) { }
-#endif
 
 /**
  * core_domain_switch - the previous task has left this CPU
