@@ -7,7 +7,8 @@
 #   124 the guest exceeded TIMEOUT seconds (killed),
 #   125 the guest stopped without reporting (panic, triple fault),
 #   126 the job passed but the console shows a kernel splat.
-# Environment: CORES THREADS SOCKETS MEM TIMEOUT APPEND ICOUNT STREAM CONTEND.
+# Environment: CORES THREADS SOCKETS MEM TIMEOUT APPEND ICOUNT STREAM CONTEND
+# TCG_THREAD QEMU_ARGS.
 # CONTEND (hostile timing): 1 runs QEMU, every vCPU thread included, on one
 # host CPU (CONTEND_CPU, default the last one); 'hog' also runs a busy loop
 # pinned beside it, which this script starts and kills on every way out.
@@ -90,6 +91,9 @@ qemu=(qemu-system-x86_64 "${accel[@]}" -M q35 -cpu "${CPU:-max,vendor=GenuineInt
       -kernel "$obj/arch/x86/boot/bzImage" -initrd "$initrd"
       -append "$append" -display none -monitor none -no-reboot
       "${serial0[@]}" -serial "file:$outdir/results.log")
+# QEMU_ARGS: more QEMU options, for debugging (e.g. '-d cpu_reset -D FILE').
+# shellcheck disable=SC2206
+qemu+=(${QEMU_ARGS:-})
 
 msg "booting $(cat "$obj/include/config/kernel.release") on ${sockets}x${cores}x${threads} (${ncpu} vCPUs, $mem), limit ${timeout}s"
 [ ${#pin[@]} = 0 ] || msg "contended: QEMU and its ${ncpu} vCPU threads on host CPU $hcpu${hogpid:+, beside a busy loop (pid $hogpid)}"

@@ -29,14 +29,14 @@ for v in $variants; do
 		IFS=x read -r s c t <<<"$topo"
 		[ "$append" = - ] && append=""
 		append=${append//+/ }
-		# OPTIONS: CONTEND= and TIMEOUT= for boot.sh; CD_*= become the
+		# OPTIONS: CONTEND=, TCG_THREAD= and TIMEOUT= for boot.sh; CD_*= become the
 		# guest tests' environment (the kernel hands VAR=value to init);
 		# VARIANTS= limits the line to those kernels.
 		env=()
 		skip=0
 		for o in $opts; do
 			case $o in
-			CONTEND=*|TIMEOUT=*) env+=("$o") ;;
+			CONTEND=*|TCG_THREAD=*|TIMEOUT=*) env+=("$o") ;;
 			VARIANTS=*) [[ ",${o#VARIANTS=}," == *",$v,"* ]] || skip=1 ;;
 			CD_*=*) append="$append $o" ;;
 			*) die "guests.conf: $name: unknown option $o" ;;
@@ -48,6 +48,10 @@ for v in $variants; do
 		# Not a guest: the vulnerability files report the SMT state.
 		intel-bare) cpu=max,vendor=GenuineIntel,hypervisor=off ;;
 		amd)   cpu=max ;;
+		# AMD with SVM: KVM runs VMs inside the guest (TCG emulates
+		# SVM with nested paging; QEMU 7.2 TCG has no topoext, the
+		# guest finds its SMT siblings in CPUID leaf 0xb).
+		amd-svm) cpu=max,vendor=AuthenticAMD,+svm ;;
 		esac
 		# KUnit runs only in the boots that run every suite.
 		[ "$tests" = all ] || append="$append cd.only=$tests kunit.enable=0"

@@ -44,6 +44,7 @@
 #include <linux/prctl.h>
 #include <linux/ptrace.h>
 #include <linux/rcupdate.h>
+#include <linux/sched/coredump.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/seq_file.h>
@@ -363,6 +364,32 @@ void core_domain_sync_move(struct task_struct *p, int cpu)
 	core_domain_settle(p);
 }
 
+/*
+ * May the credentials in effect read the calling task itself?  Always,
+ * unless they are not its own: a cgroup write runs with the opener's
+ * (core_domain_cgroup_write()), and a descriptor handed to a more
+ * privileged program must not make that program's threads, or its
+ * membership of a domain, the opener's to dispose of.  ptrace_may_access()
+ * grants any thread group access to itself, so the rule it applies to
+ * other tasks is applied here: the same uids and gids or CAP_SYS_PTRACE
+ * over the task, and a dumpable task.
+ */
+static bool core_domain_may_read_self(void)
+{
+	const struct cred *cred = current_cred(), *tcred = current_real_cred();
+	struct mm_struct *mm = current->mm;
+
+	if (cred == tcred)
+		return true;
+	if (!(uid_eq(cred->uid, tcred->euid) && uid_eq(cred->uid, tcred->suid) &&
+	      uid_eq(cred->uid, tcred->uid) && gid_eq(cred->gid, tcred->egid) &&
+	      gid_eq(cred->gid, tcred->sgid) && gid_eq(cred->gid, tcred->gid)) &&
+	    !ns_capable(tcred->user_ns, CAP_SYS_PTRACE))
+		return false;
+	return !mm || get_dumpable(mm) == SUID_DUMP_USER ||
+	       ns_capable(mm->user_ns, CAP_SYS_PTRACE);
+}
+
 /**
  * core_domain_may_control - may the caller change the domain of a task?
  * @p: the task
@@ -378,8 +405,9 @@ bool core_domain_may_control(struct task_struct *p)
 {
 	if (p->flags & PF_KTHREAD)
 		return false;
-	return same_thread_group(p, current) ||
-	       ptrace_may_access(p, PTRACE_MODE_READ_REALCREDS);
+	if (same_thread_group(p, current))
+		return core_domain_may_read_self();
+	return ptrace_may_access(p, PTRACE_MODE_READ_REALCREDS);
 }
 
 /**
@@ -391,16 +419,18 @@ bool core_domain_may_control(struct task_struct *p)
  * domain does not override what Yama or an LSM says about its members.
  * Walks every thread when the caller is not a member.
  *
- * Return: true if the caller is a member of @d, may control a task that
- * is (core_domain_may_control()) or has CAP_SYS_ADMIN in the initial user
- * namespace (the only way into the host domain).
+ * Return: true if the caller may control a member of @d
+ * (core_domain_may_control(), which on a cgroup write judges even the
+ * writing task by the opener's credentials) or has CAP_SYS_ADMIN in the
+ * initial user namespace (the only way into the host domain).
  */
 bool core_domain_may_join(struct core_domain *d)
 {
 	struct task_struct *g, *t;
 	bool member = false;
 
-	if (d && READ_ONCE(current->core_domain) == d)
+	if (d && READ_ONCE(current->core_domain) == d &&
+	    core_domain_may_read_self())
 		return true;
 	if (d) {
 		rcu_read_lock();

@@ -395,6 +395,85 @@ TEST(cgroup_file_handed_to_root_keeps_the_openers_rights)
 	undelegate();
 }
 
+struct hand {
+	int sock;
+	const char *cg;
+};
+
+/* The user opens @cg's cpu.core_domain and hands it over @sock. */
+static int hand_over_group(void *arg)
+{
+	struct hand *h = arg;
+	int fd = open(cgp(h->cg, "cpu.core_domain"), O_WRONLY);
+
+	if (fd < 0 || send_fd(h->sock, fd))
+		return 1;
+	return 0;
+}
+
+/*
+ * Root, in a domain of its own and in the user's group cdP/a, writes
+ * through the user's descriptors: its own threads are tasks the user may
+ * not read, and its membership is not the user's.
+ */
+static int write_as_deputy(int fda, int fdb, long user_dom)
+{
+	char id[32];
+	long own = cd_set(PR_CORE_DOMAIN_NEW, 0, PR_CORE_DOMAIN_SCOPE_THREAD_GROUP);
+
+	if (own <= 0 || cg_move("cdP/a", getpid()))
+		return 1;
+	/* It may not put itself into the user's domain. */
+	snprintf(id, sizeof(id), "%ld", user_dom);
+	if (write_fd(fda, id) != -EPERM)
+		return 2;
+	if (cd_get(0) != own || cg_domain("cdP/a") != 0)
+		return 3;
+	/* The user's group may not join root's domain. */
+	snprintf(id, sizeof(id), "%ld", own);
+	if (write_fd(fdb, id) != -EPERM)
+		return 4;
+	if (cg_domain("cdP/b") != 0)
+		return 5;
+	return 0;
+}
+
+TEST(cgroup_file_handed_to_root_lends_it_no_rights_of_its_own)
+{
+	struct hand h;
+	int sv[2], fda, fdb, status;
+	long user_dom;
+	pid_t user, deputy;
+
+	delegate();
+	ASSERT_EQ(0, as_user(UID_USER, make_groups, NULL));
+	user = holder(UID_USER, 1, 0, &user_dom);
+	ASSERT_LT(0, user_dom);
+	ASSERT_EQ(0, cg_move("cdP/b", user));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	h = (struct hand){ .sock = sv[1], .cg = "cdP/a" };
+	ASSERT_EQ(0, as_user(UID_USER, hand_over_group, &h));
+	fda = recv_fd(sv[0]);
+	h.cg = "cdP/b";
+	ASSERT_EQ(0, as_user(UID_USER, hand_over_group, &h));
+	fdb = recv_fd(sv[0]);
+	ASSERT_LE(0, fda);
+	ASSERT_LE(0, fdb);
+	deputy = fork();
+	if (deputy == 0)
+		_exit(write_as_deputy(fda, fdb, user_dom));
+	ASSERT_EQ(deputy, waitpid(deputy, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("deputy check %d failed", WEXITSTATUS(status));
+	EXPECT_EQ(user_dom, cd_get(user));
+	close(fda);
+	close(fdb);
+	close(sv[0]);
+	close(sv[1]);
+	reap(user);
+	undelegate();
+}
+
 /* --- 3. joining a domain by id needs a member the caller may read --- */
 
 struct join {

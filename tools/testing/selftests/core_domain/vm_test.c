@@ -1,0 +1,535 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Isolation for virtual machines: a small VMM on the KVM API runs several
+ * VMs side by side, each a process whose vCPU threads run a guest in real
+ * mode, and the trace checker of isolation_test (cd_timeline.h) rebuilds
+ * every CPU's timeline from sched_switch and looks for an instant at which
+ * two SMT siblings ran vCPUs (or any tasks) of two different domains.
+ *
+ * The guests mix the two loads a host sees: an exit-heavy guest leaves
+ * guest mode after a few hundred instructions (an OUT to port 0x10, which
+ * KVM hands to this VMM), a compute-heavy one after millions.
+ *
+ * vms.enforced.mixed: each VM in a domain of its own (PR_SET_CORE_DOMAIN,
+ *   one domain per VMM process, the layout libvirt and cloud hypervisors
+ *   use); there must be no overlap.
+ * vms.control.mixed: the same VMs in the host domain, judged by the
+ *   domains they would have had; the checker must find overlaps.
+ * vm_moves: a third VM is moved between the two other VMs' domains every
+ *   few milliseconds, as a whole thread group, while its vCPUs run guest
+ *   code; judged by its new domain from each move on, nothing exempt.
+ *
+ * Without /dev/kvm (a kernel built without KVM, or a CPU without
+ * virtualisation) the tests skip, unless CD_VM_REQUIRED=1 makes that a
+ * failure (the 'vm' boot of harness/guests.conf, an AMD CPU with SVM,
+ * which QEMU's TCG emulates with nested paging).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+#include <linux/prctl.h>
+
+#include "../kselftest_harness.h"
+#include "cd_timeline.h"
+#include "cd_util.h"
+
+#define TRACEFS		CD_TRACEFS
+#define NVMS		3
+#define NVCPUS		3
+#define GUEST_MEM	0x10000
+#define GUEST_CODE	0x1000
+#define EXIT_PORT	0x10
+#define TRACE_KB	8192
+#define STR_(x)		#x
+#define STR(x)		STR_(x)
+
+struct vm_stats {
+	volatile long exits[NVCPUS];
+	volatile int failed;		/* an unexpected exit or ioctl error */
+};
+
+struct shared {
+	volatile int go, stop;
+	volatile int ready[NVMS];	/* vCPUs created and waiting */
+	volatile int root[NVMS];	/* the VMM process */
+	volatile long domain[NVMS];	/* its domain (intended, for control) */
+	struct vm_stats vm[NVMS];
+};
+
+static struct shared *sh;
+
+/* The loop count between two exits, per VM: exit-heavy, medium, compute. */
+static const uint32_t vm_loops[NVMS] = { 200, 20000, 2000000 };
+
+static int vm_seconds(void)
+{
+	const char *v = getenv("CD_VM_SECONDS");
+
+	return v && atoi(v) > 0 ? atoi(v) : 8;
+}
+
+/*
+ * The guest, at GUEST_CODE in real mode (CS base 0):
+ *	0:  mov ecx, loops	66 b9 imm32
+ *	6:  dec ecx		66 49
+ *	8:  jnz 6		75 fc
+ *	10: out 0x10, al	e6 10
+ *	12: jmp 0		eb f2
+ */
+static void guest_code(uint8_t *mem, uint32_t loops)
+{
+	static const uint8_t code[] = {
+		0x66, 0xb9, 0, 0, 0, 0, 0x66, 0x49, 0x75, 0xfc,
+		0xe6, EXIT_PORT, 0xeb, 0xf2,
+	};
+	uint8_t *p = mem + GUEST_CODE;
+
+	memcpy(p, code, sizeof(code));
+	memcpy(p + 2, &loops, sizeof(loops));
+}
+
+struct vm {
+	int kvm, fd, index;
+	long run_size;
+};
+
+struct vcpu_arg {
+	struct vm *vm;
+	int n;
+};
+
+static int vcpu_setup(struct vm *vm, int n, struct kvm_run **run)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	int fd = ioctl(vm->fd, KVM_CREATE_VCPU, n);
+
+	if (fd < 0)
+		return -1;
+	*run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    fd, 0);
+	if (*run == MAP_FAILED || ioctl(fd, KVM_GET_SREGS, &sregs))
+		return -1;
+	sregs.cs.base = 0;
+	sregs.cs.selector = 0;
+	if (ioctl(fd, KVM_SET_SREGS, &sregs))
+		return -1;
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = GUEST_CODE;
+	regs.rflags = 2;
+	if (ioctl(fd, KVM_SET_REGS, &regs))
+		return -1;
+	return fd;
+}
+
+/* One vCPU thread: KVM_RUN until told to stop, counting the exits. */
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu_arg *a = arg;
+	struct vm_stats *st = &sh->vm[a->vm->index];
+	struct kvm_run *run;
+	int fd = vcpu_setup(a->vm, a->n, &run);
+
+	if (fd < 0) {
+		st->failed = 1;
+		return NULL;
+	}
+	__atomic_add_fetch(&sh->ready[a->vm->index], 1, __ATOMIC_SEQ_CST);
+	while (!sh->go)
+		usleep(1000);
+	while (!sh->stop) {
+		if (ioctl(fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR)
+				continue;
+			st->failed = 1;
+			break;
+		}
+		if (run->exit_reason != KVM_EXIT_IO ||
+		    run->io.port != EXIT_PORT ||
+		    run->io.direction != KVM_EXIT_IO_OUT) {
+			st->failed = 2;
+			break;
+		}
+		st->exits[a->n]++;
+	}
+	close(fd);
+	return NULL;
+}
+
+/*
+ * The VMM process of VM @i: optionally in a domain of its own, created
+ * before its vCPU threads so that they inherit it.  Exits 0 if every vCPU
+ * ran and saw only the exits its guest makes.
+ */
+static void vmm(int i, int tagged)
+{
+	struct vcpu_arg args[NVCPUS];
+	pthread_t th[NVCPUS];
+	struct vm vm = { .index = i };
+	struct kvm_userspace_memory_region region;
+	uint8_t *mem;
+	int n;
+
+	if (tagged) {
+		long id = prctl(PR_SET_CORE_DOMAIN, PR_CORE_DOMAIN_NEW, 0,
+				PR_CORE_DOMAIN_SCOPE_THREAD_GROUP, 0);
+
+		if (id <= 0)
+			_exit(2);
+		sh->domain[i] = id;
+	} else {
+		sh->domain[i] = 1000 + i;	/* what it would have been */
+	}
+	vm.kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm.kvm < 0)
+		_exit(3);
+	vm.fd = ioctl(vm.kvm, KVM_CREATE_VM, 0);
+	vm.run_size = ioctl(vm.kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm.fd < 0 || vm.run_size <= 0)
+		_exit(4);
+	mem = mmap(NULL, GUEST_MEM, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		_exit(5);
+	guest_code(mem, vm_loops[i]);
+	region = (struct kvm_userspace_memory_region) {
+		.slot = 0, .guest_phys_addr = 0, .memory_size = GUEST_MEM,
+		.userspace_addr = (uintptr_t)mem,
+	};
+	if (ioctl(vm.fd, KVM_SET_USER_MEMORY_REGION, &region))
+		_exit(6);
+	for (n = 0; n < NVCPUS; n++) {
+		args[n] = (struct vcpu_arg){ .vm = &vm, .n = n };
+		if (pthread_create(&th[n], NULL, vcpu_thread, &args[n]))
+			_exit(7);
+	}
+	sh->root[i] = getpid();
+	for (n = 0; n < NVCPUS; n++)
+		pthread_join(th[n], NULL);
+	_exit(sh->vm[i].failed ? 10 + sh->vm[i].failed : 0);
+}
+
+/* No KVM here: skip, or fail where the boot says KVM must be there. */
+static int kvm_missing(char *why, size_t len)
+{
+	const char *req = getenv("CD_VM_REQUIRED");
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	snprintf(why, len, "no /dev/kvm (%s): no KVM in this kernel or no SVM/VMX in this CPU",
+		 strerror(errno));
+	return req && !strcmp(req, "1") ? -1 : 1;
+}
+
+/* Tracing off, then the events the checker reads, on a clean buffer. */
+static void trace_setup(struct __test_metadata *_metadata)
+{
+	static const char * const setup[][2] = {
+		{ "tracing_on", "0" },
+		{ "trace_clock", "global" },
+		{ "buffer_size_kb", STR(TRACE_KB) },
+		{ "events/enable", "0" },
+		{ "events/sched/sched_switch/enable", "1" },
+		{ "events/sched/sched_process_fork/enable", "1" },
+		{ "events/core_domain/core_domain_move/enable", "1" },
+		{ "events/core_domain/core_domain_new/enable", "1" },
+		{ "trace", "" },
+	};
+	char path[128];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(setup); i++) {
+		snprintf(path, sizeof(path), TRACEFS "%s", setup[i][0]);
+		ASSERT_EQ(0, put(path, setup[i][1])) TH_LOG("%s", path);
+	}
+}
+
+static void trace_reset(void)
+{
+	put(TRACEFS "tracing_on", "0");
+	put(TRACEFS "events/enable", "0");
+	put(TRACEFS "buffer_size_kb", "64");
+}
+
+/* Start the VMMs of @nvms VMs and wait until every vCPU exists. */
+static int start_vms(pid_t *pids, int nvms, int tagged)
+{
+	int i, waited;
+
+	for (i = 0; i < nvms; i++) {
+		pids[i] = cd_fork_tied();
+		if (pids[i] == 0)
+			vmm(i, tagged);
+		if (pids[i] < 0)
+			return -1;
+	}
+	for (waited = 0; waited < 3000; waited++) {
+		for (i = 0; i < nvms; i++)
+			if (!sh->root[i] || sh->ready[i] < NVCPUS)
+				break;
+		if (i == nvms)
+			return 0;
+		for (i = 0; i < nvms; i++)
+			if (waitpid(pids[i], NULL, WNOHANG) == pids[i]) {
+				pids[i] = 0;
+				return -1;
+			}
+		usleep(10000);
+	}
+	return -1;
+}
+
+/* Stop the VMs; returns how many did not exit 0. */
+static int stop_vms(pid_t *pids, int nvms)
+{
+	int i, status, bad = 0;
+
+	sh->stop = 1;
+	for (i = 0; i < nvms; i++) {
+		if (pids[i] <= 0)
+			continue;
+		if (waitpid(pids[i], &status, 0) != pids[i] ||
+		    !WIFEXITED(status) || WEXITSTATUS(status)) {
+			fprintf(stderr, "# VMM %d: status 0x%x\n", i, status);
+			bad++;
+		}
+		pids[i] = 0;
+	}
+	return bad;
+}
+
+static void log_exits(int nvms, int seconds)
+{
+	int i, n;
+
+	for (i = 0; i < nvms; i++) {
+		long sum = 0, least = -1;
+
+		for (n = 0; n < NVCPUS; n++) {
+			sum += sh->vm[i].exits[n];
+			if (least < 0 || sh->vm[i].exits[n] < least)
+				least = sh->vm[i].exits[n];
+		}
+		if (sh->domain[i] < 0)
+			fprintf(stderr, "# VM %d (moving", i);
+		else
+			fprintf(stderr, "# VM %d (domain %ld", i, sh->domain[i]);
+		fprintf(stderr, ", %u loops per exit): %ld exits/s over %d vCPUs, fewest %ld on one vCPU\n",
+			vm_loops[i], sum / seconds, NVCPUS, least);
+	}
+}
+
+/*
+ * Judge every thread of VMM @pid (its vCPU threads exist before tracing
+ * begins) by domain @dom: the control's intended domains, which no
+ * snapshot of the kernel's state can show.
+ */
+static void seed_vm(struct timeline *tl, pid_t pid, long dom)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (atoi(e->d_name) > 0)
+			tl_seed(tl, atoi(e->d_name), dom);
+	closedir(d);
+}
+
+static long least_exits(int nvms)
+{
+	long least = -1;
+	int i, n;
+
+	for (i = 0; i < nvms; i++)
+		for (n = 0; n < NVCPUS; n++)
+			if (least < 0 || sh->vm[i].exits[n] < least)
+				least = sh->vm[i].exits[n];
+	return least;
+}
+
+FIXTURE(vms) {
+	pid_t vmms[NVMS];
+};
+
+FIXTURE_VARIANT(vms) {
+	int tagged;
+};
+
+FIXTURE_VARIANT_ADD(vms, enforced) { .tagged = 1 };
+FIXTURE_VARIANT_ADD(vms, control) { .tagged = 0 };
+
+FIXTURE_SETUP(vms)
+{
+	char why[160];
+	int r = kvm_missing(why, sizeof(why));
+
+	ASSERT_LE(0, r) TH_LOG("%s", why);
+	if (r)
+		SKIP(return, "%s", why);
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, sh);
+	memset((void *)sh, 0, sizeof(*sh));
+	trace_setup(_metadata);
+}
+
+FIXTURE_TEARDOWN(vms)
+{
+	int i;
+
+	if (!sh)
+		return;
+	sh->go = 1;
+	sh->stop = 1;
+	for (i = 0; i < NVMS; i++)
+		if (self->vmms[i] > 0)
+			kill(self->vmms[i], SIGKILL);
+	cd_kill_group();
+	trace_reset();
+	munmap((void *)sh, sizeof(*sh));
+	sh = NULL;
+}
+
+TEST_F_TIMEOUT(vms, mixed, 300)
+{
+	struct timeline *tl = tl_new();
+	int i, seconds = vm_seconds();
+	long lost;
+	FILE *f;
+
+	ASSERT_NE(NULL, tl);
+	ASSERT_EQ(0, start_vms(self->vmms, NVMS, variant->tagged))
+		TH_LOG("the VMs did not start (prctl, KVM_CREATE_VM or KVM_CREATE_VCPU failed)");
+	ASSERT_EQ(0, put(TRACEFS "tracing_on", "1"));
+	tl_snapshot(tl);
+	for (i = 0; i < NVMS; i++)
+		seed_vm(tl, self->vmms[i], sh->domain[i]);
+	sh->go = 1;
+	sleep(seconds);
+	ASSERT_EQ(0, put(TRACEFS "tracing_on", "0"));
+	EXPECT_EQ(0, stop_vms(self->vmms, NVMS));
+	log_exits(NVMS, seconds);
+
+	f = cd_trace_open(TRACEFS "trace", &lost);
+	ASSERT_NE(NULL, f);
+	check_trace(tl, f);
+	fclose(f);
+	TH_LOG("%s: %d VMs of %d vCPUs, %d CPUs, %ld switches, %ld cross-domain sibling overlaps (longest %.0f us), %d s",
+	       variant->tagged ? "enforced" : "control", NVMS, NVCPUS,
+	       tl->ncpu, tl->switches, tl->violations, tl->worst_len * 1e6,
+	       seconds);
+	EXPECT_EQ(0, lost) TH_LOG("trace lost %ld events: inconclusive", lost);
+	EXPECT_EQ(0, tl_uncovered(tl)) TH_LOG("CPUs never seen in the trace");
+	/* Every vCPU of every VM ran its guest. */
+	EXPECT_LT(0, least_exits(NVMS));
+	if (variant->tagged) {
+		EXPECT_EQ(0, tl->violations);
+	} else {
+		EXPECT_LT(0, tl->violations)
+			TH_LOG("checker found no overlap without domains: it proves nothing");
+	}
+	tl_free(tl);
+}
+
+#define MOVE_ROUNDS	400
+
+static long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000L + ts.tv_nsec / 1000;
+}
+
+/*
+ * VMs 0 and 1 keep their own domains; VM 2 starts in VM 0's and moves,
+ * every vCPU thread at once (PR_CORE_DOMAIN_SCOPE_THREAD_GROUP), between
+ * VM 1's and VM 0's every 5 ms while its vCPUs run.
+ */
+TEST_F_TIMEOUT(vms, moves, 300)
+{
+	long total = 0, worst = 0, lost, start;
+	struct timeline *tl;
+	int i, failed = 0;
+	FILE *f;
+
+	if (!variant->tagged)
+		SKIP(return, "the moves need domains; the control is mixed's");
+	tl = tl_new();
+	ASSERT_NE(NULL, tl);
+	ASSERT_EQ(0, start_vms(self->vmms, NVMS - 1, 1))
+		TH_LOG("the VMs did not start (prctl, KVM_CREATE_VM or KVM_CREATE_VCPU failed)");
+	/* The third VM: created untagged, then put into VM 0's domain. */
+	self->vmms[2] = cd_fork_tied();
+	if (self->vmms[2] == 0)
+		vmm(2, 0);
+	ASSERT_LT(0, self->vmms[2]);
+	for (i = 0; i < 3000 && sh->ready[2] < NVCPUS; i++)
+		usleep(10000);
+	ASSERT_EQ(NVCPUS, sh->ready[2]);
+	ASSERT_EQ(0, prctl(PR_SET_CORE_DOMAIN, sh->domain[0], self->vmms[2],
+			   PR_CORE_DOMAIN_SCOPE_THREAD_GROUP, 0));
+	ASSERT_EQ(0, put(TRACEFS "tracing_on", "1"));
+	tl_snapshot(tl);
+	start = now_us();
+	sh->go = 1;
+	usleep(200000);
+	for (i = 0; i < MOVE_ROUNDS; i++) {
+		long t0 = now_us(), d;
+
+		if (prctl(PR_SET_CORE_DOMAIN, sh->domain[(i + 1) % 2],
+			  self->vmms[2], PR_CORE_DOMAIN_SCOPE_THREAD_GROUP, 0))
+			failed++;
+		d = now_us() - t0;
+		total += d;
+		if (d > worst)
+			worst = d;
+		usleep(5000);
+	}
+	ASSERT_EQ(0, put(TRACEFS "tracing_on", "0"));
+	EXPECT_EQ(0, stop_vms(self->vmms, NVMS));
+	sh->domain[2] = -1;
+	log_exits(NVMS, (now_us() - start + 999999) / 1000000);
+
+	/* The snapshot taken when tracing began knows every thread's domain. */
+	f = cd_trace_open(TRACEFS "trace", &lost);
+	ASSERT_NE(NULL, f);
+	check_trace(tl, f);
+	fclose(f);
+	TH_LOG("%d moves of a running %d-vCPU VM (%d failed), move call mean %ld us, max %ld us",
+	       MOVE_ROUNDS, NVCPUS, failed, total / MOVE_ROUNDS, worst);
+	TH_LOG("%ld switches, %ld moves traced, %ld overlaps (longest %.0f us), %d CPUs never seen",
+	       tl->switches, tl->moves, tl->violations, tl->worst_len * 1e6,
+	       tl_uncovered(tl));
+	EXPECT_EQ(0, failed);
+	EXPECT_EQ(0, lost) TH_LOG("trace lost %ld events: inconclusive", lost);
+	/* Every move moves the VMM and its vCPU threads. */
+	EXPECT_LE(MOVE_ROUNDS * NVCPUS, tl->moves) TH_LOG("the moves are not in the trace");
+	EXPECT_LT(0, least_exits(NVMS));
+	EXPECT_EQ(0, tl->violations);
+	EXPECT_EQ(0, tl_uncovered(tl));
+	tl_free(tl);
+}
+
+TEST_HARNESS_MAIN
