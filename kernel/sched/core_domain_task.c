@@ -370,9 +370,9 @@ void core_domain_sync_move(struct task_struct *p, int cpu)
  * (core_domain_cgroup_write()), and a descriptor handed to a more
  * privileged program must not make that program's threads, or its
  * membership of a domain, the opener's to dispose of.  ptrace_may_access()
- * grants any thread group access to itself, so the rule it applies to
+ * grants any thread group access to itself, so its credential rule for
  * other tasks is applied here: the same uids and gids or CAP_SYS_PTRACE
- * over the task, and a dumpable task.
+ * over the task, and a dumpable task (the LSM hook is not asked).
  */
 static bool core_domain_may_read_self(void)
 {

@@ -345,13 +345,18 @@ static int recv_fd(int sock)
 	return fd;
 }
 
-/* The user opens its group's cpu.core_domain and hands it to root. */
+struct hand {
+	int sock;
+	const char *cg;
+};
+
+/* The user opens @cg's cpu.core_domain and hands it over @sock. */
 static int hand_over(void *arg)
 {
-	int sock = *(int *)arg;
-	int fd = open(cgp("cdP/a", "cpu.core_domain"), O_WRONLY);
+	struct hand *h = arg;
+	int fd = open(cgp(h->cg, "cpu.core_domain"), O_WRONLY);
 
-	if (fd < 0 || send_fd(sock, fd))
+	if (fd < 0 || send_fd(h->sock, fd))
 		return 1;
 	return 0;
 }
@@ -365,6 +370,7 @@ static int write_fd(int fd, const char *val)
 
 TEST(cgroup_file_handed_to_root_keeps_the_openers_rights)
 {
+	struct hand h;
 	long foreign;
 	pid_t other;
 	int sv[2], fd;
@@ -375,7 +381,8 @@ TEST(cgroup_file_handed_to_root_keeps_the_openers_rights)
 	other = holder(0, 1, 0, &foreign);
 	ASSERT_LT(0, foreign);
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
-	ASSERT_EQ(0, as_user(UID_USER, hand_over, &sv[1]));
+	h = (struct hand){ .sock = sv[1], .cg = "cdP/a" };
+	ASSERT_EQ(0, as_user(UID_USER, hand_over, &h));
 	fd = recv_fd(sv[0]);
 	ASSERT_LE(0, fd);
 	/* Root writes what the user chose: the user's rights decide. */
@@ -393,22 +400,6 @@ TEST(cgroup_file_handed_to_root_keeps_the_openers_rights)
 	reap(victim);
 	reap(other);
 	undelegate();
-}
-
-struct hand {
-	int sock;
-	const char *cg;
-};
-
-/* The user opens @cg's cpu.core_domain and hands it over @sock. */
-static int hand_over_group(void *arg)
-{
-	struct hand *h = arg;
-	int fd = open(cgp(h->cg, "cpu.core_domain"), O_WRONLY);
-
-	if (fd < 0 || send_fd(h->sock, fd))
-		return 1;
-	return 0;
 }
 
 /*
@@ -452,10 +443,10 @@ TEST(cgroup_file_handed_to_root_lends_it_no_rights_of_its_own)
 	ASSERT_EQ(0, cg_move("cdP/b", user));
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
 	h = (struct hand){ .sock = sv[1], .cg = "cdP/a" };
-	ASSERT_EQ(0, as_user(UID_USER, hand_over_group, &h));
+	ASSERT_EQ(0, as_user(UID_USER, hand_over, &h));
 	fda = recv_fd(sv[0]);
 	h.cg = "cdP/b";
-	ASSERT_EQ(0, as_user(UID_USER, hand_over_group, &h));
+	ASSERT_EQ(0, as_user(UID_USER, hand_over, &h));
 	fdb = recv_fd(sv[0]);
 	ASSERT_LE(0, fda);
 	ASSERT_LE(0, fdb);

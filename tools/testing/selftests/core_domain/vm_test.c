@@ -15,9 +15,10 @@
  *   use); there must be no overlap.
  * vms.control.mixed: the same VMs in the host domain, judged by the
  *   domains they would have had; the checker must find overlaps.
- * vm_moves: a third VM is moved between the two other VMs' domains every
- *   few milliseconds, as a whole thread group, while its vCPUs run guest
- *   code; judged by its new domain from each move on, nothing exempt.
+ * vm_moves.running_vm: a third VM is moved between the two other VMs'
+ *   domains every few milliseconds, as a whole thread group, while its
+ *   vCPUs run guest code; judged by its new domain from each move on,
+ *   nothing exempt.
  *
  * Without /dev/kvm (a kernel built without KVM, or a CPU without
  * virtualisation) the tests skip, unless CD_VM_REQUIRED=1 makes that a
@@ -368,18 +369,8 @@ static long least_exits(int nvms)
 	return least;
 }
 
-FIXTURE(vms) {
-	pid_t vmms[NVMS];
-};
-
-FIXTURE_VARIANT(vms) {
-	int tagged;
-};
-
-FIXTURE_VARIANT_ADD(vms, enforced) { .tagged = 1 };
-FIXTURE_VARIANT_ADD(vms, control) { .tagged = 0 };
-
-FIXTURE_SETUP(vms)
+/* The shared memory and the trace; skips without KVM (kvm_missing()). */
+static void vm_setup(struct __test_metadata *_metadata)
 {
 	char why[160];
 	int r = kvm_missing(why, sizeof(why));
@@ -394,7 +385,8 @@ FIXTURE_SETUP(vms)
 	trace_setup(_metadata);
 }
 
-FIXTURE_TEARDOWN(vms)
+/* Whatever an ASSERT left waiting or running dies; tracing is reset. */
+static void vm_teardown(pid_t *vmms)
 {
 	int i;
 
@@ -403,12 +395,33 @@ FIXTURE_TEARDOWN(vms)
 	sh->go = 1;
 	sh->stop = 1;
 	for (i = 0; i < NVMS; i++)
-		if (self->vmms[i] > 0)
-			kill(self->vmms[i], SIGKILL);
+		if (vmms[i] > 0)
+			kill(vmms[i], SIGKILL);
 	cd_kill_group();
 	trace_reset();
 	munmap((void *)sh, sizeof(*sh));
 	sh = NULL;
+}
+
+FIXTURE(vms) {
+	pid_t vmms[NVMS];
+};
+
+FIXTURE_VARIANT(vms) {
+	int tagged;
+};
+
+FIXTURE_VARIANT_ADD(vms, enforced) { .tagged = 1 };
+FIXTURE_VARIANT_ADD(vms, control) { .tagged = 0 };
+
+FIXTURE_SETUP(vms)
+{
+	vm_setup(_metadata);
+}
+
+FIXTURE_TEARDOWN(vms)
+{
+	vm_teardown(self->vmms);
 }
 
 TEST_F_TIMEOUT(vms, mixed, 300)
@@ -462,21 +475,32 @@ static long now_us(void)
 	return ts.tv_sec * 1000000L + ts.tv_nsec / 1000;
 }
 
+FIXTURE(vm_moves) {
+	pid_t vmms[NVMS];
+};
+
+FIXTURE_SETUP(vm_moves)
+{
+	vm_setup(_metadata);
+}
+
+FIXTURE_TEARDOWN(vm_moves)
+{
+	vm_teardown(self->vmms);
+}
+
 /*
  * VMs 0 and 1 keep their own domains; VM 2 starts in VM 0's and moves,
  * every vCPU thread at once (PR_CORE_DOMAIN_SCOPE_THREAD_GROUP), between
  * VM 1's and VM 0's every 5 ms while its vCPUs run.
  */
-TEST_F_TIMEOUT(vms, moves, 300)
+TEST_F_TIMEOUT(vm_moves, running_vm, 300)
 {
 	long total = 0, worst = 0, lost, start;
-	struct timeline *tl;
+	struct timeline *tl = tl_new();
 	int i, failed = 0;
 	FILE *f;
 
-	if (!variant->tagged)
-		SKIP(return, "the moves need domains; the control is mixed's");
-	tl = tl_new();
 	ASSERT_NE(NULL, tl);
 	ASSERT_EQ(0, start_vms(self->vmms, NVMS - 1, 1))
 		TH_LOG("the VMs did not start (prctl, KVM_CREATE_VM or KVM_CREATE_VCPU failed)");
