@@ -76,12 +76,24 @@ def kunit(path):
     return out
 
 
+# What a kselftest printed before 'not ok' that says why: the failed
+# EXPECT/ASSERT, a timeout, or else its last diagnostic line.
+CAUSE = re.compile(r":Expected |terminated by|timed out|timeout|did not")
+
+
+def failure_cause(diag):
+    lines = [d.lstrip("# ").strip() for d in diag if d.strip("# ")]
+    lines = [d for d in lines if not re.match(r"^(RUN|OK|FAIL)\b", d)]
+    pick = [d for d in lines if CAUSE.search(d)] or lines[-1:]
+    return "; ".join(pick[:2])[:300]
+
+
 def selftests(path):
     out = []
     if not os.path.exists(path):
         return out, False, []
     cur, results, plan, exited, leaks = None, [], None, False, []
-    times = []
+    times, diag = [], []
     with open(path, errors="replace") as f:
         lines = [l.rstrip("\r\n") for l in f]
     for line in lines:
@@ -122,7 +134,14 @@ def selftests(path):
             status = "FAIL" if t.group(1) == "not ok" else "PASS"
             if t.group(3) == "SKIP":
                 status = "SKIP"
-            results.append((status, f"{cur}:{t.group(2)}", t.group(4) or ""))
+            why = t.group(4) or ""
+            if status == "FAIL" and not why:
+                why = failure_cause(diag)
+            results.append((status, f"{cur}:{t.group(2)}", why))
+            diag = []
+            continue
+        if line.startswith("#"):
+            diag.append(line)
     if cur is not None:
         out.extend(results)
         out.extend(leaks)

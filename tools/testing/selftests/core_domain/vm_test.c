@@ -26,6 +26,7 @@
  * which QEMU's TCG emulates with nested paging).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -296,17 +297,78 @@ static int start_vms(pid_t *pids, int nvms, int tagged)
 	return -1;
 }
 
-/* Stop the VMs; returns how many did not exit 0. */
+/* How long a VMM may take to stop once told to: its vCPUs' next exit. */
+#define STOP_SECONDS	30
+
+/* A VMM that does not stop: say where each of its threads is. */
+static void dump_vmm(int i, pid_t pid)
+{
+	char path[96], buf[512];
+	struct dirent *e;
+	DIR *d;
+	int n;
+
+	fprintf(stderr, "# VMM %d (pid %d) did not stop in %d s; exits per vCPU:",
+		i, pid, STOP_SECONDS);
+	for (n = 0; n < NVCPUS; n++)
+		fprintf(stderr, " %ld", sh->vm[i].exits[n]);
+	fprintf(stderr, "\n");
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		static const char * const files[] = { "stat", "wchan", "stack" };
+		unsigned int f;
+
+		if (atoi(e->d_name) <= 0)
+			continue;
+		for (f = 0; f < ARRAY_SIZE(files); f++) {
+			FILE *fp;
+
+			snprintf(path, sizeof(path), "/proc/%d/task/%s/%s",
+				 pid, e->d_name, files[f]);
+			fp = fopen(path, "r");
+			if (!fp)
+				continue;
+			while (fgets(buf, sizeof(buf), fp))
+				fprintf(stderr, "#   %s %s: %s%s", e->d_name,
+					files[f], buf,
+					strchr(buf, '\n') ? "" : "\n");
+			fclose(fp);
+		}
+	}
+	closedir(d);
+}
+
+/*
+ * Stop the VMs; returns how many did not exit 0.  A VMM that has not
+ * exited STOP_SECONDS after being told is described and killed, so that
+ * a stuck vCPU is a failure with a cause, not the harness's timeout.
+ */
 static int stop_vms(pid_t *pids, int nvms)
 {
-	int i, status, bad = 0;
+	int i, status, bad = 0, waited;
 
 	sh->stop = 1;
 	for (i = 0; i < nvms; i++) {
+		pid_t r = 0;
+
 		if (pids[i] <= 0)
 			continue;
-		if (waitpid(pids[i], &status, 0) != pids[i] ||
-		    !WIFEXITED(status) || WEXITSTATUS(status)) {
+		for (waited = 0; waited < STOP_SECONDS * 100; waited++) {
+			r = waitpid(pids[i], &status, WNOHANG);
+			if (r)
+				break;
+			usleep(10000);
+		}
+		if (!r) {
+			dump_vmm(i, pids[i]);
+			kill(pids[i], SIGKILL);
+			r = waitpid(pids[i], &status, 0);
+			bad++;
+		} else if (r != pids[i] || !WIFEXITED(status) ||
+			   WEXITSTATUS(status)) {
 			fprintf(stderr, "# VMM %d: status 0x%x\n", i, status);
 			bad++;
 		}
@@ -441,7 +503,8 @@ TEST_F_TIMEOUT(vms, mixed, 300)
 	sh->go = 1;
 	sleep(seconds);
 	ASSERT_EQ(0, put(TRACEFS "tracing_on", "0"));
-	EXPECT_EQ(0, stop_vms(self->vmms, NVMS));
+	EXPECT_EQ(0, stop_vms(self->vmms, NVMS))
+		TH_LOG("a VMM failed or did not stop (its threads are above)");
 	log_exits(NVMS, seconds);
 
 	f = cd_trace_open(TRACEFS "trace", &lost);
@@ -532,7 +595,8 @@ TEST_F_TIMEOUT(vm_moves, running_vm, 300)
 		usleep(5000);
 	}
 	ASSERT_EQ(0, put(TRACEFS "tracing_on", "0"));
-	EXPECT_EQ(0, stop_vms(self->vmms, NVMS));
+	EXPECT_EQ(0, stop_vms(self->vmms, NVMS))
+		TH_LOG("a VMM failed or did not stop (its threads are above)");
 	sh->domain[2] = -1;
 	log_exits(NVMS, (now_us() - start + 999999) / 1000000);
 
