@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# 'make model': check the Promela model of the per-core arbitration
-# (model/core_tag.pml) with spin, for 2 and 4 threads per core.  One result
+# 'make model': check the Promela models of the per-core arbitration
+# (model/core_tag.pml), for 2 and 4 threads per core, and of kernel-entry
+# protection (model/core_domain_kernel.pml) with spin.  One result
 # line per check through harness/report.py (appended to $CD_RESULTS when it
 # is set).  Installs nothing: spin comes from harness/deps.sh.
 #
@@ -22,7 +23,8 @@
 #   MODEL_ONLY         run only the checks whose name contains this
 . "$(dirname "$0")/lib.sh"
 
-MODEL=$TOP/model/core_tag.pml
+# The model the checks below use: set again before each group.
+PML=core_tag.pml
 W=$OUT/model
 CODE=${MODEL_CODE_FLAGS--DFIX_BOUND -DFIX_TAKEOVER}
 FIX="-DFIX_BOUND -DFIX_TAKEOVER"
@@ -59,6 +61,7 @@ run_pan() {
 
 	case $kind in
 	safety) cc+=(-DSAFETY) ;;
+	assert) cc+=(-DSAFETY); args+=(-E) ;;
 	live)   cc+=(-DNFAIR=4); args+=(-a -f) ;;
 	esac
 	case $mode in
@@ -74,7 +77,7 @@ run_pan() {
 		budget=5
 	fi
 	# shellcheck disable=SC2086
-	(cd "$dir" && spin -a $flags core_tag.pml >spin.out 2>&1) ||
+	(cd "$dir" && spin -a $flags "$PML" >spin.out 2>&1) ||
 		{ took=0; stopped=0; echo "spin -a failed: $(head -n 3 "$dir/spin.out")" >"$dir/pan.out"; return; }
 	gcc "${cc[@]}" -o "$dir/pan" "$dir/pan.c" 2>"$dir/gcc.out" ||
 		{ took=0; stopped=0; echo "gcc failed: $(head -n 3 "$dir/gcc.out")" >"$dir/pan.out"; return; }
@@ -91,7 +94,9 @@ run_pan() {
 }
 
 # check NAME KIND MODE DEPTH EXPECT SPINFLAGS
-#   KIND    safety (assertions, invalid end states) | live (ltl live, -a -f)
+#   KIND    safety (assertions, invalid end states) | assert (assertions
+#           only: -E, for a broken variant that must break the invariant
+#           itself, not only deadlock) | live (ltl live, -a -f)
 #   MODE    exhaustive | bitstate | auto (exhaustive, bitstate if it does
 #           not fit in MODEL_MEMLIM_MB / MODEL_EXH_SECONDS)
 #   EXPECT  ok | error (a deliberately broken variant: must fail)
@@ -102,7 +107,7 @@ check() {
 	[ -z "${MODEL_ONLY:-}" ] || [[ $name == *"$MODEL_ONLY"* ]] || return 0
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	cp "$MODEL" "$dir/core_tag.pml"
+	cp "$TOP/model/$PML" "$dir/$PML"
 	local run=$mode
 	[ "$mode" = auto ] && run=exhaustive
 	run_pan "$dir" "$kind" "$run" "$depth" 0 "$flags"
@@ -122,7 +127,7 @@ check() {
 	# readable trail (the numbers reported stay those of the first search).
 	if [ "$(pan_errors "$dir/pan.out")" != 0 ] && [[ $flags != *NT=4* ]]; then
 		cp "$dir/pan.out" "$dir/pan.first"
-		cp "$dir/core_tag.pml.trail" "$dir/first.trail"
+		cp "$dir/$PML.trail" "$dir/first.trail"
 		local t1=$took s1=$stopped
 		run_pan "$dir" "$kind" "$run" 600 1 "$flags"
 		mv "$dir/pan.out" "$dir/pan.shortest"
@@ -130,9 +135,9 @@ check() {
 		took=$t1 stopped=$s1
 		# Keep the first trail unless a shorter one was written whole.
 		# shellcheck disable=SC2086
-		(cd "$dir" && spin -t $flags core_tag.pml 2>&1 |
+		(cd "$dir" && spin -t $flags "$PML" 2>&1 |
 			grep -q 'trail ends after [1-9]') ||
-			cp "$dir/first.trail" "$dir/core_tag.pml.trail"
+			cp "$dir/first.trail" "$dir/$PML.trail"
 	fi
 
 	states=$(pan_states "$dir/pan.out")
@@ -157,7 +162,7 @@ check() {
 	if [ "$err" != 0 ]; then
 		# The counterexample, as the model's own event lines.
 		# shellcheck disable=SC2086
-		(cd "$dir" && spin -t $flags core_tag.pml 2>&1 |
+		(cd "$dir" && spin -t $flags "$PML" 2>&1 |
 			grep -v '^[[:space:]]*[a-z_]*\(\[[0-9]*\]\)\? = ' |
 			grep -v '^ *[0-9]*:[[:space:]]*proc \|processes created\|^#processes\|Never claim moves' |
 			sed 's/^ *//' >trail.txt) || true
@@ -165,7 +170,12 @@ check() {
 		[ -n "$what" ] || what=$(grep -m1 -o 'acceptance cycle\|assertion violated.*\|invalid end state' "$dir/pan.out" || true)
 		[ "$kind" = live ] && grep -q 'acceptance cycle' "$dir/pan.out" &&
 			what="a run in which CPU 0 waits for domain 1 forever (acceptance cycle)"
-		detail="$detail; counterexample of $(grep -c '^\(cpu[0-9]\|move\): [_a-z]' "$dir/trail.txt" || true) events: $what; out/model/${name//\//-}/trail.txt"
+		# Events the model prints, or else the steps of the trail.
+		local ev
+		ev="$(grep -c '^\(cpu[0-9]\|move\): [_a-z]' "$dir/trail.txt" || true) events"
+		[ "${ev% *}" != 0 ] ||
+			ev="$(sed -n 's/.*(at depth \([0-9]*\)).*/\1/p' "$dir/pan.out" | head -n 1) steps"
+		detail="$detail; counterexample of $ev: $what; out/model/${name//\//-}/trail.txt"
 	fi
 	if [ "$expect" = error ]; then
 		if [ "$err" != 0 ]; then status=PASS; detail="broken as expected: $detail"; else status=FAIL; detail="no counterexample: $detail"; fi
@@ -219,6 +229,22 @@ check smt4/broken-no-kick          live   auto 2000000 error "-DNT=4 -DLIVE -DBR
 # 1.3M, which the 2-thread checks above cover).
 check smt4/move-running-fair       safety auto 2000000 ok "-DNT=4 -DSAFETY_ABSTRACT -DNR=1 -DHP=0 -DMOVE $CODE"
 check smt4/broken-move-no-sync     safety auto 2000000 error "-DNT=4 -DSAFETY_ABSTRACT -DMOVE -DBROKEN_MOVE_NO_SYNC $CODE"
+
+# -- Kernel-entry protection (model/core_domain_kernel.pml) ----------------
+# K (no CPU of the core in a protected domain's guest code while another
+# runs host-kernel code) and no deadlock, with interrupts, IPIs whose
+# sender waits, and hotplug: exhaustive on 2 threads, bitstate on 3.
+PML=core_domain_kernel.pml
+check kentry/smt2                  safety auto 2000000 ok "-DNT=2 -DCALLS=2 -DHP"
+check kentry/smt3                  safety bitstate 2000000 ok "-DNT=3 -DCALLS=1"
+# Deliberately broken: K fails (assert: -E, the invariant itself) ...
+check kentry/broken-no-mb          assert auto 2000000 error "-DNT=2 -DBROKEN_NO_MB"
+check kentry/broken-no-recheck     assert auto 2000000 error "-DNT=2 -DBROKEN_NO_RECHECK"
+check kentry/broken-no-spin        assert auto 2000000 error "-DNT=2 -DBROKEN_NO_SPIN"
+check kentry/broken-idle-irqs-on   assert auto 2000000 error "-DNT=2 -DBROKEN_IDLE_IRQS_ON"
+# ... or the core deadlocks.
+check kentry/broken-no-kick        safety auto 2000000 error "-DNT=2 -DBROKEN_NO_KICK"
+check kentry/broken-wait-irqs-off  safety auto 2000000 error "-DNT=2 -DBROKEN_WAIT_IRQS_OFF"
 
 msg "make model took $(($(date +%s) - start)) s; pan output and trails in out/model/"
 # Under 'make test' the results file decides; alone, the exit status does.

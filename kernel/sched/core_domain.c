@@ -17,6 +17,8 @@
 #include <linux/sysfs.h>
 #include <linux/user_namespace.h>
 
+#include "core_domain.h"
+
 /*
  * user.max_core_domains in the initial user namespace: the domains one user
  * may have at a time.  Enough for a browser's renderers or a user's
@@ -127,7 +129,30 @@ static ssize_t reason_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return sysfs_emit(buf, "%s\n", core_domain_reason);
 }
 
+/* The protection level a domain gets when its creator names none. */
+static ssize_t level_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	return sysfs_emit(buf, "%s\n",
+			  core_domain_level_default() == CORE_DOMAIN_LEVEL_KERNEL ?
+			  "kernel" : "user");
+}
+
+/* Kernel-entry protection: unsupported, or whether it is on (1) yet. */
+static ssize_t kernel_entry_show(struct kobject *kobj,
+				 struct kobj_attribute *attr, char *buf)
+{
+#ifdef CONFIG_SCHED_CORE_DOMAIN_KERNEL
+	return sysfs_emit(buf, "%d\n",
+			  static_key_enabled(&core_domain_kernel_key));
+#else
+	return sysfs_emit(buf, "unsupported\n");
+#endif
+}
+
 static struct kobj_attribute mode_attr = __ATTR_RO(mode);
+static struct kobj_attribute level_attr = __ATTR_RO(level);
+static struct kobj_attribute kernel_entry_attr = __ATTR_RO(kernel_entry);
 static struct kobj_attribute active_attr = __ATTR_RO(active);
 static struct kobj_attribute reason_attr = __ATTR_RO(reason);
 
@@ -135,6 +160,8 @@ static struct attribute *core_domain_attrs[] = {
 	&mode_attr.attr,
 	&active_attr.attr,
 	&reason_attr.attr,
+	&level_attr.attr,
+	&kernel_entry_attr.attr,
 	NULL,
 };
 

@@ -16,6 +16,12 @@
 #define CORE_DOMAIN_ID_MAX	((1U << 20) - 1)
 /* The highest id handed out; debugfs max_id lowers it to test exhaustion. */
 extern u32 core_domain_max_id;
+/*
+ * Hardware threads per core handled.  A core with more refuses core
+ * domains at boot (core_domain_init_cores()): its extra threads would
+ * never be checked against the others.
+ */
+#define CD_MAX_SMT		8
 /* What an idle, stopper or offline CPU runs: no domain at all. */
 #define CD_NONE			U32_MAX
 
@@ -27,11 +33,15 @@ extern u32 core_domain_max_id;
  *		(user.max_core_domains), or NULL for an uncharged creator.
  * @parent:	the domain of the cgroup that confined the creator, if
  *		any (a reference): this domain is a narrower part of it.
+ * @level:	CORE_DOMAIN_LEVEL_USER, or CORE_DOMAIN_LEVEL_KERNEL: its
+ *		user and guest code never run beside host-kernel code on
+ *		the core (core_domain_kernel.c).  Fixed at creation.
  * @rcu:	freed after an RCU grace period, for lockless readers.
  */
 struct core_domain {
 	refcount_t		ref;
 	u32			id;
+	u8			level;
 	struct ucounts		*ucounts;
 	struct core_domain	*parent;
 	struct rcu_head		rcu;
@@ -57,6 +67,7 @@ void core_domain_switch(struct rq *rq, struct task_struct *prev,
 void core_domain_cpu_starting(unsigned int cpu);
 void core_domain_cpu_dying(unsigned int cpu);
 u64 core_domain_task_forceidle(struct task_struct *p);
+void core_domain_core_cpus(int cpu, struct cpumask *mask);
 bool core_domain_cpu_match(int cpu, struct task_struct *p);
 bool core_domain_cpu_fair_waits(int cpu);
 void core_domain_cpu_narrow(struct cpumask *mask, struct task_struct *p);
@@ -90,6 +101,18 @@ static inline u32 core_domain_id(struct core_domain *d)
 	return d ? d->id : 0;
 }
 
+/* core_domain_kernel.c: kernel-entry protection. */
+#ifdef CONFIG_SCHED_CORE_DOMAIN_KERNEL
+int core_domain_kernel_enable(void);
+u8 core_domain_level_default(void);
+#else
+static inline int core_domain_kernel_enable(void) { return -EOPNOTSUPP; }
+static inline u8 core_domain_level_default(void)
+{
+	return CORE_DOMAIN_LEVEL_USER;
+}
+#endif
+
 /* core_domain_task.c: domain objects and membership. */
 struct core_domain *core_domain_alloc(struct core_domain *parent);
 struct core_domain *core_domain_find(u32 id);
@@ -99,6 +122,7 @@ int core_domain_set_task(struct task_struct *p, struct core_domain *d);
 void core_domain_sync_moves(const struct cpumask *cpus);
 void core_domain_sync_move(struct task_struct *p, int cpu);
 void core_domain_settle(struct task_struct *p);
+int core_domain_set_level(struct core_domain *d, unsigned long level);
 bool core_domain_may_control(struct task_struct *p);
 bool core_domain_may_join(struct core_domain *d);
 

@@ -294,6 +294,7 @@ ssize_t core_domain_cgroup_write(struct kernfs_open_file *of, char *buf,
 	const struct cred *cred;
 	cpumask_var_t sync;
 	bool fresh = false;
+	u8 level = 0;
 	u32 id = 0;
 	int err;
 
@@ -303,9 +304,12 @@ ssize_t core_domain_cgroup_write(struct kernfs_open_file *of, char *buf,
 	if (strnlen(buf, nbytes) != nbytes)
 		return -EINVAL;
 	buf = strim(buf);
-	if (!strcmp(buf, "new"))
+	if (!strcmp(buf, "new")) {
 		fresh = true;
-	else if (strcmp(buf, "none") &&
+	} else if (!strcmp(buf, "new kernel")) {
+		fresh = true;
+		level = CORE_DOMAIN_LEVEL_KERNEL;
+	} else if (strcmp(buf, "none") &&
 		 (kstrtou32(buf, 10, &id) || id > CORE_DOMAIN_ID_MAX))
 		return -EINVAL;
 
@@ -315,9 +319,16 @@ ssize_t core_domain_cgroup_write(struct kernfs_open_file *of, char *buf,
 	 * writer's privilege to the opener's choice of domain.
 	 */
 	cred = override_creds(of->file->f_cred);
-	if (fresh)
+	if (fresh) {
 		d = core_domain_alloc(NULL);
-	else if (id)
+		if (!IS_ERR(d) && level) {
+			err = core_domain_set_level(d, level);
+			if (err) {
+				core_domain_put(d);
+				d = ERR_PTR(err);
+			}
+		}
+	} else if (id)
 		d = core_domain_find(id) ?: ERR_PTR(-EINVAL);
 	if (IS_ERR(d)) {
 		revert_creds(cred);
@@ -332,6 +343,14 @@ ssize_t core_domain_cgroup_write(struct kernfs_open_file *of, char *buf,
 	/* Before the locks below: enabling takes the CPU hotplug lock. */
 	if (d)
 		core_domain_enable();
+	err = d && d->level == CORE_DOMAIN_LEVEL_KERNEL ?
+	      core_domain_kernel_enable() : 0;
+	if (err) {
+		free_cpumask_var(sync);
+		core_domain_put(d);
+		revert_creds(cred);
+		return err;
+	}
 
 	percpu_down_write(&cgroup_threadgroup_rwsem);
 	mutex_lock(&core_domain_cgroup_mutex);
@@ -350,7 +369,8 @@ ssize_t core_domain_cgroup_write(struct kernfs_open_file *of, char *buf,
  * @v: unused
  *
  * One line: "ID own" for a domain the group imposes itself, "ID inherited"
- * for one it inherits, "0 none" when its tasks are not confined.
+ * for one it inherits, "0 none" when its tasks are not confined; " kernel"
+ * follows for a domain of the kernel protection level.
  *
  * Return: 0.
  */
@@ -364,8 +384,9 @@ int core_domain_cgroup_show(struct seq_file *sf, void *v)
 	if (!d)
 		seq_puts(sf, "0 none\n");
 	else
-		seq_printf(sf, "%u %s\n", d->id,
-			   d == tg->core_domain ? "own" : "inherited");
+		seq_printf(sf, "%u %s%s\n", d->id,
+			   d == tg->core_domain ? "own" : "inherited",
+			   d->level == CORE_DOMAIN_LEVEL_KERNEL ? " kernel" : "");
 	mutex_unlock(&core_domain_cgroup_mutex);
 	return 0;
 }

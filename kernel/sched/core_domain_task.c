@@ -115,6 +115,7 @@ struct core_domain *core_domain_alloc(struct core_domain *parent)
 	if (!d)
 		return ERR_PTR(-ENOMEM);
 	refcount_set(&d->ref, 1);
+	d->level = core_domain_level_default();
 	err = cd_charge(d, max);
 	if (err) {
 		kfree(d);
@@ -133,6 +134,25 @@ struct core_domain *core_domain_alloc(struct core_domain *parent)
 	}
 	trace_core_domain_new(d->id, core_domain_id(parent));
 	return d;
+}
+
+/**
+ * core_domain_set_level - choose the protection level of a new domain
+ * @d: a domain from core_domain_alloc(), not yet published
+ * @level: CORE_DOMAIN_LEVEL_USER or CORE_DOMAIN_LEVEL_KERNEL
+ *
+ * Return: 0, or -EINVAL for another level or a kernel without
+ * kernel-entry protection (CONFIG_SCHED_CORE_DOMAIN_KERNEL).
+ */
+int core_domain_set_level(struct core_domain *d, unsigned long level)
+{
+	if (level != CORE_DOMAIN_LEVEL_USER && level != CORE_DOMAIN_LEVEL_KERNEL)
+		return -EINVAL;
+	if (level == CORE_DOMAIN_LEVEL_KERNEL &&
+	    !IS_ENABLED(CONFIG_SCHED_CORE_DOMAIN_KERNEL))
+		return -EINVAL;
+	d->level = level;
+	return 0;
 }
 
 /**
@@ -509,6 +529,11 @@ int core_domain_move_pid(struct core_domain *d, bool fresh, pid_t pid,
 	 */
 	if (d)
 		core_domain_enable();
+	if (d && d->level == CORE_DOMAIN_LEVEL_KERNEL) {
+		err = core_domain_kernel_enable();
+		if (err)
+			goto out_free;
+	}
 
 	/*
 	 * The cgroup lock keeps every task's cgroup and its domain stable;
@@ -590,11 +615,13 @@ out:
 	put_pid(held);
 	if (moved)
 		put_task_struct(moved);
+out_free:
 	free_cpumask_var(sync);
 	return err;
 }
 
-static int core_domain_set(unsigned long id, pid_t pid, unsigned long scope)
+static int core_domain_set(unsigned long id, pid_t pid, unsigned long scope,
+			   unsigned long level)
 {
 	struct core_domain *d = NULL;
 	enum pid_type type;
@@ -619,12 +646,21 @@ static int core_domain_set(unsigned long id, pid_t pid, unsigned long scope)
 	if (id > CORE_DOMAIN_ID_MAX && id != PR_CORE_DOMAIN_NEW &&
 	    id != (unsigned long)-1)
 		return -EINVAL;
+	fresh = id == PR_CORE_DOMAIN_NEW || id == (unsigned long)-1;
+	/* A level is chosen when a domain is made, never changed later. */
+	if (level && (!fresh || (level != PR_CORE_DOMAIN_LEVEL_USER &&
+				 level != PR_CORE_DOMAIN_LEVEL_KERNEL)))
+		return -EINVAL;
 
-	if (id == PR_CORE_DOMAIN_NEW || id == (unsigned long)-1) {
+	if (fresh) {
 		d = core_domain_alloc(NULL);
 		if (IS_ERR(d))
 			return PTR_ERR(d);
-		fresh = true;
+		err = level ? core_domain_set_level(d, level) : 0;
+		if (err) {
+			core_domain_put(d);
+			return err;
+		}
 	} else if (id) {
 		d = core_domain_find(id);
 		if (!d)
@@ -637,8 +673,9 @@ static int core_domain_set(unsigned long id, pid_t pid, unsigned long scope)
 	return err;
 }
 
-static int core_domain_get_id(pid_t pid)
+static int core_domain_get_id(pid_t pid, unsigned long what)
 {
+	struct core_domain *d;
 	struct task_struct *task;
 	int ret;
 
@@ -651,6 +688,8 @@ static int core_domain_get_id(pid_t pid)
 	else if (task != current &&
 		 !ptrace_may_access(task, PTRACE_MODE_READ_REALCREDS))
 		ret = -EPERM;
+	else if (what == PR_CORE_DOMAIN_GET_LEVEL)
+		ret = (d = READ_ONCE(task->core_domain)) ? d->level : 0;
 	else
 		ret = core_domain_id(READ_ONCE(task->core_domain));
 	rcu_read_unlock();
@@ -661,14 +700,18 @@ static int core_domain_get_id(pid_t pid)
  * core_domain_prctl - PR_SET_CORE_DOMAIN and PR_GET_CORE_DOMAIN
  * @option: the prctl command
  * @arg2: SET: the domain id, 0 or PR_CORE_DOMAIN_NEW; GET: the pid
- * @arg3: SET: the pid (0: the caller); GET: must be 0
+ * @arg3: SET: the pid (0: the caller); GET: PR_CORE_DOMAIN_GET_ID or
+ *	PR_CORE_DOMAIN_GET_LEVEL
  * @arg4: SET: the scope, a PR_CORE_DOMAIN_SCOPE_* value; GET: must be 0
- * @arg5: must be 0
+ * @arg5: SET with PR_CORE_DOMAIN_NEW: the protection level,
+ *	PR_CORE_DOMAIN_LEVEL_USER or PR_CORE_DOMAIN_LEVEL_KERNEL, or 0 for
+ *	the boot default (core_domain_level=); other SETs and GET: must be 0
  *
  * See Documentation/userspace-api/core-domain.rst.
  *
  * Return: SET with PR_CORE_DOMAIN_NEW: the new id; other SETs: 0; GET: the
- * domain id.  -EINVAL for bad arguments or an unknown id, -ESRCH for no
+ * domain id, or with PR_CORE_DOMAIN_GET_LEVEL its level (0 for the host
+ * domain).  -EINVAL for bad arguments or an unknown id, -ESRCH for no
  * such task, -EPERM when not allowed, -ENODEV when this boot does not
  * enforce core domains, -ENOSPC when ids are exhausted.
  */
@@ -680,13 +723,14 @@ int core_domain_prctl(int option, unsigned long arg2, unsigned long arg3,
 
 	switch (option) {
 	case PR_SET_CORE_DOMAIN:
-		if (arg5 || arg3 > INT_MAX)
+		if (arg3 > INT_MAX)
 			return -EINVAL;
-		return core_domain_set(arg2, arg3, arg4);
+		return core_domain_set(arg2, arg3, arg4, arg5);
 	case PR_GET_CORE_DOMAIN:
-		if (arg3 || arg4 || arg5 || arg2 > INT_MAX)
+		if (arg3 > PR_CORE_DOMAIN_GET_LEVEL || arg4 || arg5 ||
+		    arg2 > INT_MAX)
 			return -EINVAL;
-		return core_domain_get_id(arg2);
+		return core_domain_get_id(arg2, arg3);
 	}
 	return -EINVAL;
 }
@@ -698,15 +742,22 @@ int core_domain_prctl(int option, unsigned long arg2, unsigned long arg3,
  */
 void proc_core_domain_show(struct seq_file *m, struct task_struct *p)
 {
+	static const char * const levels[] = { "host", "user", "kernel" };
+	struct core_domain *d;
+	u8 level;
 	u32 id;
 
 	/* Who may not ask PR_GET_CORE_DOMAIN does not learn it here either. */
 	if (!ptrace_may_access(p, PTRACE_MODE_READ_FSCREDS))
 		return;
 	rcu_read_lock();
-	id = core_domain_id(READ_ONCE(p->core_domain));
+	d = READ_ONCE(p->core_domain);
+	id = core_domain_id(d);
+	level = d ? d->level : 0;
 	rcu_read_unlock();
 	seq_printf(m, "CoreDomain:\t%u\n", id);
+	seq_printf(m, "CoreDomainLevel:\t%s\n",
+		   level < ARRAY_SIZE(levels) ? levels[level] : "?");
 	seq_printf(m, "CoreDomainForcedIdle:\t%llu\n",
 		   core_domain_task_forceidle(p) / NSEC_PER_USEC);
 }

@@ -56,13 +56,6 @@ static unsigned int core_domain_wait_bound_us = 4000;
 
 u32 core_domain_max_id = CORE_DOMAIN_ID_MAX;
 
-/*
- * Hardware threads per core handled.  A core with more refuses core
- * domains at boot (core_domain_init_cores()): its extra threads would
- * never be checked against the others.
- */
-#define CD_MAX_SMT	8
-
 
 /*
  * Class ranks: a waiter of a higher rank takes the core at once, one of a
@@ -926,6 +919,7 @@ void core_domain_enable(void)
 	rcu_read_unlock();
 	pr_info("core_domain: first domain created, arbitrating %u CPUs\n",
 		num_online_cpus());
+	/* Pairs with the acquire above: all of the setup is seen first. */
 	smp_store_release(&cd_ready, true);
 out:
 	mutex_unlock(&cd_enable_mutex);
@@ -1087,6 +1081,28 @@ fail:
 	free_cpumask_var(mask);
 	pr_err("core_domain: %s; core domains are not available\n", cd_cores_err);
 	return cd_cores_err;
+}
+
+/**
+ * core_domain_core_cpus - the CPUs of a core
+ * @cpu: a possible CPU
+ * @mask: set to every possible CPU of @cpu's core, online or not, as
+ *	core_domain_init_cores() fixed them; just @cpu when core domains
+ *	are not available.
+ */
+void core_domain_core_cpus(int cpu, struct cpumask *mask)
+{
+	struct cd_core *core = cd_cpu(cpu)->core;
+	int i;
+
+	cpumask_clear(mask);
+	/* Pairs with core_domain_init_cores(): the cores are complete. */
+	if (!smp_load_acquire(&cd_cores_ready) || !core) {
+		cpumask_set_cpu(cpu, mask);
+		return;
+	}
+	for (i = 0; i < core->nr_cpus; i++)
+		cpumask_set_cpu(core->cpus[i], mask);
 }
 
 /**

@@ -74,8 +74,10 @@ static const struct allow_case allow_cases[] = {
 	{ "reserved for another domain", 2, { -1, -1 }, { -1, -1 }, 7, 1, 5, false, 7 },
 	{ "reserved for this domain", 2, { -1, -1 }, { -1, -1 }, 5, 1, 5, true, 5 },
 	{ "own reservation does not block", 2, { -1, -1 }, { -1, -1 }, 7, 0, 5, true, -1 },
-	{ "SMT-4: all siblings in one domain", 4, { -1, 5, -1, 5 }, { -1, -1, -1, -1 }, -1, -1, 5, true, 5 },
-	{ "SMT-4: one sibling of four differs", 4, { -1, 5, 5, 7 }, { -1, -1, -1, -1 }, -1, -1, 5, false, -1 },
+	{ "SMT-4: all siblings in one domain", 4, { -1, 5, -1, 5 },
+	  { -1, -1, -1, -1 }, -1, -1, 5, true, 5 },
+	{ "SMT-4: one sibling of four differs", 4, { -1, 5, 5, 7 },
+	  { -1, -1, -1, -1 }, -1, -1, 5, false, -1 },
 };
 
 static void allow_case_desc(const struct allow_case *c, char *desc)

@@ -30,6 +30,105 @@ enum core_domain_mode {
 	CORE_DOMAIN_ON,
 };
 
+/* Protection levels of a domain, as prctl(PR_SET_CORE_DOMAIN) names them. */
+#define CORE_DOMAIN_LEVEL_USER		1	/* user and guest code of one domain per core */
+#define CORE_DOMAIN_LEVEL_KERNEL	2	/* ... and never beside host-kernel code */
+
+#ifdef CONFIG_SCHED_CORE_DOMAIN_KERNEL
+DECLARE_STATIC_KEY_FALSE(core_domain_kernel_key);
+
+bool __core_domain_user_enter(unsigned long work);
+void __core_domain_kernel_enter(void);
+bool __core_domain_irq_enter(void);
+void __core_domain_irq_exit(void);
+void __core_domain_idle_enter(void);
+void __core_domain_idle_exit(void);
+bool __core_domain_guest_enter(unsigned long work, const int *mode, int stay);
+void __core_domain_guest_exit(void);
+void core_domain_kernel_pause(void);
+
+/*
+ * The entry points of kernel-entry protection (kernel/sched/core_domain_kernel.c).
+ * Each is a static branch until the first domain of the kernel level exists.
+ */
+
+/* Interrupts off, about to return to user mode: false means redo the work. */
+static __always_inline bool core_domain_user_enter(unsigned long work)
+{
+	if (static_branch_unlikely(&core_domain_kernel_key))
+		return __core_domain_user_enter(work);
+	return true;
+}
+
+/* Entered from user mode, interrupts off. */
+static __always_inline void core_domain_kernel_enter(void)
+{
+	if (static_branch_unlikely(&core_domain_kernel_key))
+		__core_domain_kernel_enter();
+}
+
+/* An interrupt or exception from kernel mode: true means call _exit(). */
+static __always_inline bool core_domain_irq_enter(void)
+{
+	if (static_branch_unlikely(&core_domain_kernel_key))
+		return __core_domain_irq_enter();
+	return false;
+}
+
+static __always_inline void core_domain_irq_exit(bool marked)
+{
+	if (marked)
+		__core_domain_irq_exit();
+}
+
+/* The idle loop, interrupts off, about to idle; and when it ends. */
+static __always_inline void core_domain_idle_enter(void)
+{
+	if (static_branch_unlikely(&core_domain_kernel_key))
+		__core_domain_idle_enter();
+}
+
+static __always_inline void core_domain_idle_exit(void)
+{
+	if (static_branch_unlikely(&core_domain_kernel_key))
+		__core_domain_idle_exit();
+}
+
+/* KVM, interrupts off: entering guest mode (false: do not), leaving it. */
+static __always_inline bool core_domain_guest_enter(unsigned long work,
+						    const int *mode, int stay)
+{
+	if (static_branch_unlikely(&core_domain_kernel_key))
+		return __core_domain_guest_enter(work, mode, stay);
+	return true;
+}
+
+static __always_inline void core_domain_guest_exit(void)
+{
+	if (static_branch_unlikely(&core_domain_kernel_key))
+		__core_domain_guest_exit();
+}
+#else
+static __always_inline bool core_domain_user_enter(unsigned long work)
+{
+	return true;
+}
+
+static __always_inline void core_domain_kernel_enter(void) { }
+static __always_inline bool core_domain_irq_enter(void) { return false; }
+static __always_inline void core_domain_irq_exit(bool marked) { }
+static __always_inline void core_domain_idle_enter(void) { }
+static __always_inline void core_domain_idle_exit(void) { }
+static __always_inline bool core_domain_guest_enter(unsigned long work,
+						    const int *mode, int stay)
+{
+	return true;
+}
+
+static __always_inline void core_domain_guest_exit(void) { }
+static inline void core_domain_kernel_pause(void) { }
+#endif /* CONFIG_SCHED_CORE_DOMAIN_KERNEL */
+
 #ifdef CONFIG_SCHED_CORE_DOMAIN
 extern enum core_domain_mode core_domain_mode;
 

@@ -161,6 +161,47 @@ TRACE_EVENT(core_domain_steal,
 		  __entry->from, __entry->pid, __entry->domain)
 );
 
+/**
+ * core_domain_guest - a vCPU is about to enter guest mode
+ * @domain:	the domain its thread runs under
+ *
+ * Traced before the thread gives up host code: from here until its next
+ * kvm_entry it runs no host-kernel code but the interrupts it takes.
+ */
+TRACE_EVENT(core_domain_guest,
+	TP_PROTO(u32 domain),
+	TP_ARGS(domain),
+	TP_STRUCT__entry(
+		__field(int, domain)
+	),
+	TP_fast_assign(
+		__entry->domain = (int)domain;
+	),
+	TP_printk("domain=%d", __entry->domain)
+);
+
+/**
+ * core_domain_host - a vCPU leaves guest mode for host code
+ * @domain:	the domain its thread runs under
+ * @protected:	whether it left protected guest code (kernel level): from
+ *		here its siblings are out of protected code until it
+ *		enters the guest again
+ */
+TRACE_EVENT(core_domain_host,
+	TP_PROTO(u32 domain, bool protected),
+	TP_ARGS(domain, protected),
+	TP_STRUCT__entry(
+		__field(int, domain)
+		__field(bool, protected)
+	),
+	TP_fast_assign(
+		__entry->domain = (int)domain;
+		__entry->protected = protected;
+	),
+	TP_printk("domain=%d protected=%d", __entry->domain,
+		  __entry->protected)
+);
+
 #endif /* _TRACE_CORE_DOMAIN_H */
 
 /* This part must be outside protection */

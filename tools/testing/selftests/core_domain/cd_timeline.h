@@ -342,85 +342,91 @@ static void tl_free(struct timeline *tl)
 	free(tl);
 }
 
+/* One line of the trace; returns its CPU, or -1 for a line of no event. */
+static inline int tl_line(struct timeline *tl, const char *line)
+{
+	const char *b = strchr(line, '[');
+	int ppid, cpid, npid, prev, cpu;
+	const char *e;
+	double ts;
+
+	if (line[0] == '#' || !b || sscanf(b, "[%d]", &cpu) != 1 ||
+	    cpu < 0 || cpu >= CD_MAXCPU)
+		return -1;
+	ts = field_ts(line);
+	e = strstr(line, ": sched_switch: ");
+	if (e) {
+		const char *pp = strstr(e, " prev_pid=");
+		const char *n = strstr(e, "==> next_comm=");
+
+		if (!pp || sscanf(pp, " prev_pid=%d", &prev) != 1)
+			prev = -1;
+		n = n ? strstr(n, " next_pid=") : NULL;
+		if (!n || sscanf(n, " next_pid=%d", &npid) != 1)
+			return cpu;
+		on_switch(tl, cpu, ts, prev, npid);
+		return cpu;
+	}
+	e = strstr(line, ": sched_process_fork: ");
+	if (e) {
+		const char *p = strstr(e, " pid=");
+		const char *c = strstr(e, " child_pid=");
+
+		if (!p || !c || sscanf(p, " pid=%d", &ppid) != 1 ||
+		    sscanf(c, " child_pid=%d", &cpid) != 1 ||
+		    cpid <= 0 || cpid >= CD_MAXPID || ppid <= 0 || ppid >= CD_MAXPID)
+			return cpu;
+		/* The parent may have moved since: trust the birth. */
+		if (tl->born[cpid])
+			tl->born[cpid] = 0;
+		else
+			tl->pid_dom[cpid] = tl->pid_dom[ppid];
+		tl->forks++;
+		return cpu;
+	}
+	e = strstr(line, ": core_domain_move: ");
+	if (e) {
+		const char *p = strstr(e, " pid=");
+		const char *fr = strstr(e, " from=");
+		const char *t = strstr(e, " to=");
+		int from, to;
+
+		if (!p || !fr || !t || sscanf(p, " pid=%d", &cpid) != 1 ||
+		    sscanf(fr, " from=%d", &from) != 1 ||
+		    sscanf(t, " to=%d", &to) != 1 ||
+		    cpid <= 0 || cpid >= CD_MAXPID)
+			return cpu;
+		if (from == CD_NONE) {
+			tl->pid_dom[cpid] = tl_inst(tl, to);
+			tl->born[cpid] = 1;
+		} else {
+			on_move(tl, ts, cpid, to);
+			tl->moves++;
+		}
+		return cpu;
+	}
+	e = strstr(line, ": core_domain_new: ");
+	if (e) {
+		const char *i = strstr(e, " id=");
+		int id;
+
+		if (!i || sscanf(i, " id=%d", &id) != 1 || id <= 0 || id >= CD_MAXID)
+			return cpu;
+		/* From here on the id names another domain. */
+		if (tl->seen[id])
+			tl->reused++;
+		tl->gen[id]++;
+		tl->news++;
+	}
+	return cpu;
+}
+
 static inline int check_trace(struct timeline *tl, FILE *f)
 {
 	char line[1024];
-	int ppid, cpid, npid, prev, cpu;
 
-	while (fgets(line, sizeof(line), f)) {
-		const char *b = strchr(line, '[');
-		const char *e;
-		double ts;
-
-		if (line[0] == '#' || !b || sscanf(b, "[%d]", &cpu) != 1 ||
-		    cpu < 0 || cpu >= CD_MAXCPU)
-			continue;
-		ts = field_ts(line);
-		e = strstr(line, ": sched_switch: ");
-		if (e) {
-			const char *pp = strstr(e, " prev_pid=");
-			const char *n = strstr(e, "==> next_comm=");
-
-			if (!pp || sscanf(pp, " prev_pid=%d", &prev) != 1)
-				prev = -1;
-			n = n ? strstr(n, " next_pid=") : NULL;
-			if (!n || sscanf(n, " next_pid=%d", &npid) != 1)
-				continue;
-			on_switch(tl, cpu, ts, prev, npid);
-			continue;
-		}
-		e = strstr(line, ": sched_process_fork: ");
-		if (e) {
-			const char *p = strstr(e, " pid=");
-			const char *c = strstr(e, " child_pid=");
-
-			if (!p || !c || sscanf(p, " pid=%d", &ppid) != 1 ||
-			    sscanf(c, " child_pid=%d", &cpid) != 1 ||
-			    cpid <= 0 || cpid >= CD_MAXPID || ppid <= 0 || ppid >= CD_MAXPID)
-				continue;
-			/* The parent may have moved since: trust the birth. */
-			if (tl->born[cpid])
-				tl->born[cpid] = 0;
-			else
-				tl->pid_dom[cpid] = tl->pid_dom[ppid];
-			tl->forks++;
-			continue;
-		}
-		e = strstr(line, ": core_domain_move: ");
-		if (e) {
-			const char *p = strstr(e, " pid=");
-			const char *fr = strstr(e, " from=");
-			const char *t = strstr(e, " to=");
-			int from, to;
-
-			if (!p || !fr || !t || sscanf(p, " pid=%d", &cpid) != 1 ||
-			    sscanf(fr, " from=%d", &from) != 1 ||
-			    sscanf(t, " to=%d", &to) != 1 ||
-			    cpid <= 0 || cpid >= CD_MAXPID)
-				continue;
-			if (from == CD_NONE) {
-				tl->pid_dom[cpid] = tl_inst(tl, to);
-				tl->born[cpid] = 1;
-			} else {
-				on_move(tl, ts, cpid, to);
-				tl->moves++;
-			}
-			continue;
-		}
-		e = strstr(line, ": core_domain_new: ");
-		if (e) {
-			const char *i = strstr(e, " id=");
-			int id;
-
-			if (!i || sscanf(i, " id=%d", &id) != 1 || id <= 0 || id >= CD_MAXID)
-				continue;
-			/* From here on the id names another domain. */
-			if (tl->seen[id])
-				tl->reused++;
-			tl->gen[id]++;
-			tl->news++;
-		}
-	}
+	while (fgets(line, sizeof(line), f))
+		tl_line(tl, line);
 	return 0;
 }
 

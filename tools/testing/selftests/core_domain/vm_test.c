@@ -19,6 +19,13 @@
  *   domains every few milliseconds, as a whole thread group, while its
  *   vCPUs run guest code; judged by its new domain from each move on,
  *   nothing exempt.
+ * kvms.protected.mixed: the VMs in domains of the kernel protection level
+ *   (PR_CORE_DOMAIN_LEVEL_KERNEL), traced also for interrupts, softirqs,
+ *   system calls and VM exits; the kernel-entry checker (cd_kentry.h)
+ *   must find no instant at which a sibling of a vCPU in guest code ran
+ *   host-kernel code, and the isolation checker no overlap.
+ * kvms.control.mixed: the same VMs in the host domain, judged as if their
+ *   domains were protected; the kernel-entry checker must find exposures.
  *
  * Without /dev/kvm (a kernel built without KVM, or a CPU without
  * virtualisation) the tests skip, unless CD_VM_REQUIRED=1 makes that a
@@ -38,6 +45,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,7 +53,7 @@
 #include <linux/prctl.h>
 
 #include "../kselftest_harness.h"
-#include "cd_timeline.h"
+#include "cd_kentry.h"
 #include "cd_util.h"
 
 #define TRACEFS		CD_TRACEFS
@@ -55,6 +63,7 @@
 #define GUEST_CODE	0x1000
 #define EXIT_PORT	0x10
 #define TRACE_KB	8192
+#define KTRACE_KB	24576		/* kvms: every exit is several events */
 #define STR_(x)		#x
 #define STR(x)		STR_(x)
 
@@ -171,10 +180,14 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
+/* How vmm() puts its VM into a domain. */
+enum { VM_HOST, VM_DOMAIN, VM_PROTECTED };
+
 /*
- * The VMM process of VM @i: optionally in a domain of its own, created
- * before its vCPU threads so that they inherit it.  Exits 0 if every vCPU
- * ran and saw only the exits its guest makes.
+ * The VMM process of VM @i: in the host domain, in a domain of its own
+ * (VM_DOMAIN) or in one of the kernel protection level (VM_PROTECTED),
+ * created before its vCPU threads so that they inherit it.  Exits 0 if
+ * every vCPU ran and saw only the exits its guest makes.
  */
 static void vmm(int i, int tagged)
 {
@@ -187,7 +200,9 @@ static void vmm(int i, int tagged)
 
 	if (tagged) {
 		long id = prctl(PR_SET_CORE_DOMAIN, PR_CORE_DOMAIN_NEW, 0,
-				PR_CORE_DOMAIN_SCOPE_THREAD_GROUP, 0);
+				PR_CORE_DOMAIN_SCOPE_THREAD_GROUP,
+				tagged == VM_PROTECTED ?
+				PR_CORE_DOMAIN_LEVEL_KERNEL : 0);
 
 		if (id <= 0)
 			_exit(2);
@@ -239,8 +254,11 @@ static int kvm_missing(char *why, size_t len)
 	return req && !strcmp(req, "1") ? -1 : 1;
 }
 
-/* Tracing off, then the events the checker reads, on a clean buffer. */
-static void trace_setup(struct __test_metadata *_metadata)
+/*
+ * Tracing off, then the events the checkers read, on a clean buffer; with
+ * @kentry also those of the kernel-entry checker.
+ */
+static void trace_setup(struct __test_metadata *_metadata, int kentry)
 {
 	static const char * const setup[][2] = {
 		{ "tracing_on", "0" },
@@ -251,7 +269,13 @@ static void trace_setup(struct __test_metadata *_metadata)
 		{ "events/sched/sched_process_fork/enable", "1" },
 		{ "events/core_domain/core_domain_move/enable", "1" },
 		{ "events/core_domain/core_domain_new/enable", "1" },
-		{ "trace", "" },
+	};
+	static const char * const kentry_events[] = {
+		"kvm/kvm_entry", "kvm/kvm_exit", "kvm/kvm_userspace_exit",
+		"irq/irq_handler_entry", "irq/irq_handler_exit",
+		"irq/softirq_entry", "irq/softirq_exit", "irq_vectors",
+		"raw_syscalls/sys_enter", "raw_syscalls/sys_exit",
+		"core_domain/core_domain_host", "core_domain/core_domain_guest",
 	};
 	char path[128];
 	unsigned int i;
@@ -260,6 +284,14 @@ static void trace_setup(struct __test_metadata *_metadata)
 		snprintf(path, sizeof(path), TRACEFS "%s", setup[i][0]);
 		ASSERT_EQ(0, put(path, setup[i][1])) TH_LOG("%s", path);
 	}
+	for (i = 0; kentry && i < ARRAY_SIZE(kentry_events); i++) {
+		snprintf(path, sizeof(path), TRACEFS "events/%s/enable",
+			 kentry_events[i]);
+		ASSERT_EQ(0, put(path, "1")) TH_LOG("%s", path);
+	}
+	if (kentry)
+		ASSERT_EQ(0, put(TRACEFS "buffer_size_kb", STR(KTRACE_KB)));
+	ASSERT_EQ(0, put(TRACEFS "trace", ""));
 }
 
 static void trace_reset(void)
@@ -303,7 +335,7 @@ static int start_vms(pid_t *pids, int nvms, int tagged)
 /* A VMM that does not stop: say where each of its threads is. */
 static void dump_vmm(int i, pid_t pid)
 {
-	char path[96], buf[512];
+	char path[300], buf[512];
 	struct dirent *e;
 	DIR *d;
 	int n;
@@ -342,6 +374,40 @@ static void dump_vmm(int i, pid_t pid)
 }
 
 /*
+ * What the vCPUs of a VMM that does not stop do: 200 ms of their exits,
+ * traced in an instance of its own so that the test's trace stays whole.
+ */
+#define STUCK_TRACE	TRACEFS "instances/cd_vm_stuck"
+
+static void trace_stuck(void)
+{
+	char line[512];
+	int n = 0;
+	FILE *f;
+
+	if (mkdir(STUCK_TRACE, 0700) && errno != EEXIST)
+		return;
+	put(STUCK_TRACE "/events/kvm/kvm_entry/enable", "1");
+	put(STUCK_TRACE "/events/kvm/kvm_exit/enable", "1");
+	put(STUCK_TRACE "/tracing_on", "1");
+	usleep(200000);
+	put(STUCK_TRACE "/tracing_on", "0");
+	f = fopen(STUCK_TRACE "/trace", "r");
+	if (f) {
+		while (fgets(line, sizeof(line), f)) {
+			if (line[0] == '#' || !strstr(line, ": kvm_"))
+				continue;
+			if (n++ < 20)
+				fprintf(stderr, "#   trace: %s", line);
+		}
+		fclose(f);
+		fprintf(stderr, "#   %d kvm_entry/kvm_exit events in 200 ms\n", n);
+	}
+	put(STUCK_TRACE "/events/enable", "0");
+	rmdir(STUCK_TRACE);
+}
+
+/*
  * Stop the VMs; returns how many did not exit 0.  A VMM that has not
  * exited STOP_SECONDS after being told is described and killed, so that
  * a stuck vCPU is a failure with a cause, not the harness's timeout.
@@ -364,6 +430,8 @@ static int stop_vms(pid_t *pids, int nvms)
 		}
 		if (!r) {
 			dump_vmm(i, pids[i]);
+			if (!bad)
+				trace_stuck();
 			kill(pids[i], SIGKILL);
 			r = waitpid(pids[i], &status, 0);
 			bad++;
@@ -432,7 +500,7 @@ static long least_exits(int nvms)
 }
 
 /* The shared memory and the trace; skips without KVM (kvm_missing()). */
-static void vm_setup(struct __test_metadata *_metadata)
+static void vm_setup(struct __test_metadata *_metadata, int kentry)
 {
 	char why[160];
 	int r = kvm_missing(why, sizeof(why));
@@ -444,7 +512,7 @@ static void vm_setup(struct __test_metadata *_metadata)
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, sh);
 	memset((void *)sh, 0, sizeof(*sh));
-	trace_setup(_metadata);
+	trace_setup(_metadata, kentry);
 }
 
 /* Whatever an ASSERT left waiting or running dies; tracing is reset. */
@@ -473,12 +541,12 @@ FIXTURE_VARIANT(vms) {
 	int tagged;
 };
 
-FIXTURE_VARIANT_ADD(vms, enforced) { .tagged = 1 };
-FIXTURE_VARIANT_ADD(vms, control) { .tagged = 0 };
+FIXTURE_VARIANT_ADD(vms, enforced) { .tagged = VM_DOMAIN };
+FIXTURE_VARIANT_ADD(vms, control) { .tagged = VM_HOST };
 
 FIXTURE_SETUP(vms)
 {
-	vm_setup(_metadata);
+	vm_setup(_metadata, 0);
 }
 
 FIXTURE_TEARDOWN(vms)
@@ -544,7 +612,7 @@ FIXTURE(vm_moves) {
 
 FIXTURE_SETUP(vm_moves)
 {
-	vm_setup(_metadata);
+	vm_setup(_metadata, 0);
 }
 
 FIXTURE_TEARDOWN(vm_moves)
@@ -565,12 +633,12 @@ TEST_F_TIMEOUT(vm_moves, running_vm, 300)
 	FILE *f;
 
 	ASSERT_NE(NULL, tl);
-	ASSERT_EQ(0, start_vms(self->vmms, NVMS - 1, 1))
+	ASSERT_EQ(0, start_vms(self->vmms, NVMS - 1, VM_DOMAIN))
 		TH_LOG("the VMs did not start (prctl, KVM_CREATE_VM or KVM_CREATE_VCPU failed)");
 	/* The third VM: created untagged, then put into VM 0's domain. */
 	self->vmms[2] = cd_fork_tied();
 	if (self->vmms[2] == 0)
-		vmm(2, 0);
+		vmm(2, VM_HOST);
 	ASSERT_LT(0, self->vmms[2]);
 	for (i = 0; i < 3000 && sh->ready[2] < NVCPUS; i++)
 		usleep(10000);
@@ -617,6 +685,152 @@ TEST_F_TIMEOUT(vm_moves, running_vm, 300)
 	EXPECT_LT(0, least_exits(NVMS));
 	EXPECT_EQ(0, tl->violations);
 	EXPECT_EQ(0, tl_uncovered(tl));
+	tl_free(tl);
+}
+
+/* The protection level /proc says @pid's domain has. */
+static const char *proc_level(pid_t pid, char *buf, size_t len)
+{
+	char path[64], line[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	snprintf(buf, len, "(none)");
+	f = fopen(path, "r");
+	if (!f)
+		return buf;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CoreDomainLevel: %15s", buf) == 1)
+			break;
+	fclose(f);
+	return buf;
+}
+
+/* What the kernel counted: debugfs core_domain/kernel, summed over CPUs. */
+static void log_kernel_counters(void)
+{
+	unsigned long long v[5], sum[5] = { 0 };
+	char line[256], st[16];
+	FILE *f = fopen("/sys/kernel/debug/core_domain/kernel", "r");
+	int cpu, i;
+
+	if (!f) {
+		fprintf(stderr, "# no debugfs core_domain/kernel\n");
+		return;
+	}
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%d %15s %llu %llu %llu %llu %llu", &cpu, st,
+			   &v[0], &v[1], &v[2], &v[3], &v[4]) == 7)
+			for (i = 0; i < 5; i++)
+				sum[i] += v[i];
+	fclose(f);
+	fprintf(stderr, "# kernel entry since boot: %llu kicks, %llu waits (%llu given up), %.1f ms waiting, %.1f ms spinning\n",
+		sum[0], sum[1], sum[2], sum[3] / 1e6, sum[4] / 1e6);
+}
+
+FIXTURE(kvms) {
+	pid_t vmms[NVMS];
+};
+
+FIXTURE_VARIANT(kvms) {
+	int tagged;
+};
+
+FIXTURE_VARIANT_ADD(kvms, protected) { .tagged = VM_PROTECTED };
+FIXTURE_VARIANT_ADD(kvms, control) { .tagged = VM_HOST };
+
+FIXTURE_SETUP(kvms)
+{
+	vm_setup(_metadata, 1);
+}
+
+FIXTURE_TEARDOWN(kvms)
+{
+	vm_teardown(self->vmms);
+}
+
+/* Each kind of host code the checker saw beside judged guest code. */
+static void log_exposures(struct kentry *k)
+{
+	int i;
+
+	fprintf(stderr, "# exposures:");
+	for (i = 0; i < KE_NKIND; i++)
+		fprintf(stderr, " %s %ld", ke_kind_name[i], k->exposures[i]);
+	fprintf(stderr, "\n");
+}
+
+TEST_F_TIMEOUT(kvms, mixed, 300)
+{
+	int i, seconds = vm_seconds(), prot = variant->tagged == VM_PROTECTED;
+	struct timeline *tl = tl_new();
+	struct kentry *k;
+	char buf[32];
+	long lost;
+	FILE *f;
+
+	ASSERT_NE(NULL, tl);
+	k = ke_new(tl);
+	ASSERT_NE(NULL, k);
+	ASSERT_EQ(0, start_vms(self->vmms, NVMS, variant->tagged))
+		TH_LOG("the VMs did not start (prctl, KVM_CREATE_VM or KVM_CREATE_VCPU failed)");
+	if (prot) {
+		for (i = 0; i < NVMS; i++) {
+			EXPECT_EQ(PR_CORE_DOMAIN_LEVEL_KERNEL,
+				  prctl(PR_GET_CORE_DOMAIN, self->vmms[i],
+					PR_CORE_DOMAIN_GET_LEVEL, 0, 0));
+			EXPECT_STREQ("kernel", proc_level(self->vmms[i], buf,
+							  sizeof(buf)));
+		}
+		EXPECT_STREQ("1", cd_read_line("/sys/kernel/core_domain/kernel_entry",
+					       buf, sizeof(buf)));
+	}
+	k->protection = !strcmp(cd_read_line("/sys/kernel/core_domain/kernel_entry",
+					     buf, sizeof(buf)), "1");
+	for (i = 0; i < NVMS; i++)
+		ke_judge(k, sh->domain[i]);
+	ASSERT_EQ(0, put(TRACEFS "tracing_on", "1"));
+	tl_snapshot(tl);
+	for (i = 0; i < NVMS; i++)
+		seed_vm(tl, self->vmms[i], sh->domain[i]);
+	sh->go = 1;
+	sleep(seconds);
+	ASSERT_EQ(0, put(TRACEFS "tracing_on", "0"));
+	EXPECT_EQ(0, stop_vms(self->vmms, NVMS))
+		TH_LOG("a VMM failed or did not stop (its threads are above)");
+	log_exits(NVMS, seconds);
+	log_kernel_counters();
+
+	f = cd_trace_open(TRACEFS "trace", &lost);
+	ASSERT_NE(NULL, f);
+	check_trace_kentry(tl, k, f);
+	fclose(f);
+	log_exposures(k);
+	if (prot && ke_total(k)) {
+		f = fopen(TRACEFS "trace", "r");
+		if (f) {
+			ke_dump_first(k, f, 0.002, 0.0005);
+			fclose(f);
+		}
+	}
+	TH_LOG("%s: %ld guest entries judged (%.3f s of guest code), %ld system calls and %ld VM exits in host code, %ld exposures; %ld switches, %ld cross-domain sibling overlaps; protection %s",
+	       prot ? "protected" : "control", k->entries, k->guest_time,
+	       k->sys_spans, k->exit_spans, ke_total(k), tl->switches,
+	       tl->violations, k->protection ? "on" : "off");
+	EXPECT_EQ(0, lost) TH_LOG("trace lost %ld events: inconclusive", lost);
+	EXPECT_EQ(0, tl_uncovered(tl)) TH_LOG("CPUs never seen in the trace");
+	EXPECT_LT(0, least_exits(NVMS));
+	/* The checker saw guest code and host code to judge. */
+	EXPECT_LT(0, k->entries);
+	EXPECT_LT(0, k->exit_spans);
+	if (prot) {
+		EXPECT_EQ(0, ke_total(k));
+		EXPECT_EQ(0, tl->violations);
+	} else {
+		EXPECT_LT(0, ke_total(k))
+			TH_LOG("checker found no exposure without protection: it proves nothing");
+	}
+	ke_free(k);
 	tl_free(tl);
 }
 
