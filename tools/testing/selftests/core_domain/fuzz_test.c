@@ -471,6 +471,7 @@ struct mdom {
 	long refs;
 	long ext;		/* references from outside the fuzz (earlier tests) */
 	int charged;		/* created by an unprivileged user */
+	int level;		/* PR_CORE_DOMAIN_LEVEL_*; 0: not made here */
 };
 
 static struct mproc proc[MAXP];
@@ -546,10 +547,11 @@ static int exhausted(uid_t uid)
 	return used >= max_id || (uid && charged >= max_id - max_id / 4);
 }
 
-static void add_domain(long id, long parent, uid_t creator)
+static void add_domain(long id, long parent, uid_t creator, int level)
 {
 	if (nmdom < 512) {
 		mdom[nmdom].id = id;
+		mdom[nmdom].level = level;
 		mdom[nmdom].parent = parent;
 		mdom[nmdom].ext = 0;
 		mdom[nmdom].charged = creator != 0;
@@ -1162,8 +1164,12 @@ static void op_set(void)
 	      ck, ct, proc[ck].uid, proc[ck].dom[ct], node[proc[ck].node].path, id, pid,
 	      scope, a5);
 
-	/* The model: every error that applies. */
-	if (a5 || pid > INT_MAX)
+	/*
+	 * The model: every error that applies.  arg5 is the level of a new
+	 * domain (0: the boot's, user level here), 0 for every other SET.
+	 */
+	if ((a5 && ((id != NEW_ID && id != ULONG_MAX) || a5 > PR_CORE_DOMAIN_LEVEL_KERNEL)) ||
+	    pid > INT_MAX)
 		errs |= BIT(EINVAL);
 	if (scope > PR_CORE_DOMAIN_SCOPE_PROCESS_GROUP)
 		errs |= BIT(EINVAL);
@@ -1235,7 +1241,7 @@ static void op_set(void)
 				 live(x) ? "in use" : "free");
 			return;
 		}
-		add_domain(x, c, proc[ck].uid);
+		add_domain(x, c, proc[ck].uid, a5 ?: PR_CORE_DOMAIN_LEVEL_USER);
 		id = x;
 	} else if (s->ret != 0) {
 		mismatch("SET returned %ld, not 0", s->ret);
@@ -1263,7 +1269,8 @@ static void op_get(void)
 	fz->nget++;
 	oplog("puppet %d/%d (uid %d) GET pid %lu %#lx %#lx %#lx", ck, ct, proc[ck].uid,
 	      pid, a3, a4, a5);
-	if (a3 || a4 || a5 || pid > INT_MAX)
+	/* arg3: 0 the domain id, PR_CORE_DOMAIN_GET_LEVEL its level */
+	if (a3 > PR_CORE_DOMAIN_GET_LEVEL || a4 || a5 || pid > INT_MAX)
 		errs |= BIT(EINVAL);
 	if (pid == 1) {
 		if (proc[ck].uid)
@@ -1289,8 +1296,19 @@ static void op_get(void)
 		return;
 	}
 	verify(errs ? errs : 1, s->ret, s->err, "GET");
-	if (!errs && s->ret >= 0 && s->ret != want)
+	if (!errs && s->ret >= 0 && a3 == PR_CORE_DOMAIN_GET_LEVEL) {
+		struct mdom *d = want > 0 ? md(want) : NULL;
+
+		/* The host domain has no level; one not made here has some. */
+		if (want == 0 ? s->ret != 0 :
+		    d && d->level ? s->ret != d->level :
+		    s->ret != PR_CORE_DOMAIN_LEVEL_USER &&
+		    s->ret != PR_CORE_DOMAIN_LEVEL_KERNEL)
+			mismatch("GET level returned %ld for domain %ld, model %d", s->ret,
+				 want, d ? d->level : -1);
+	} else if (!errs && s->ret >= 0 && s->ret != want) {
 		mismatch("GET returned %ld, model %ld", s->ret, want);
+	}
 }
 
 /* Unknown options next to ours. */
@@ -1447,7 +1465,7 @@ static int write_apply(int n, int cls, long id, const char *buf, int wuid)
 				 max_id, live(x) ? "an id in use" : "free");
 			return -1;
 		}
-		add_domain(x, p, wuid);
+		add_domain(x, p, wuid, PR_CORE_DOMAIN_LEVEL_USER);
 		node[n].own = x;
 		model_retag(n, x);
 		break;
@@ -1821,7 +1839,7 @@ static void wait_quiet_domains(void)
 
 		for (j = 0; j < baseline.n; j++)
 			kids += baseline.parent[j] == baseline.id[i];
-		add_domain(baseline.id[i], baseline.parent[i], 0);
+		add_domain(baseline.id[i], baseline.parent[i], 0, 0);
 		mdom[nmdom - 1].ext = baseline.refs[i] - kids;
 	}
 	baseline.n = 0;
@@ -1988,7 +2006,8 @@ struct bad_call {
 #define OWNID	0x7fff0002UL	/* replaced by the target's domain */
 
 static const struct bad_call bad_calls[] = {
-	{ PR_SET_CORE_DOMAIN, NEW_ID, 0, 0, 1, EINVAL, "SET arg5 1" },
+	{ PR_SET_CORE_DOMAIN, NEW_ID, 0, 0, 3, EINVAL, "SET NEW level 3" },
+	{ PR_SET_CORE_DOMAIN, OWNID, 0, 0, 1, EINVAL, "SET join with a level" },
 	{ PR_SET_CORE_DOMAIN, NEW_ID, 0, 0, 1UL << 32, EINVAL, "SET arg5 2^32" },
 	{ PR_SET_CORE_DOMAIN, NEW_ID, 0, 3, 0, EINVAL, "SET scope 3" },
 	{ PR_SET_CORE_DOMAIN, NEW_ID, 0, 255, 0, EINVAL, "SET scope 255" },
@@ -2009,7 +2028,7 @@ static const struct bad_call bad_calls[] = {
 	{ PR_SET_CORE_DOMAIN, OWNID, NOPID, 0, 0, ESRCH, "SET pid without task" },
 	{ PR_SET_CORE_DOMAIN, NEW_ID, NOPID, 1, 0, ESRCH, "SET NEW pid without task" },
 	{ PR_SET_CORE_DOMAIN, NEW_ID, INT_MAX, 2, 0, ESRCH, "SET NEW pid INT_MAX" },
-	{ PR_GET_CORE_DOMAIN, 0, 1, 0, 0, EINVAL, "GET arg3 1" },
+	{ PR_GET_CORE_DOMAIN, 0, 2, 0, 0, EINVAL, "GET arg3 2" },
 	{ PR_GET_CORE_DOMAIN, 0, 0, 1, 0, EINVAL, "GET arg4 1" },
 	{ PR_GET_CORE_DOMAIN, 0, 0, 0, 1, EINVAL, "GET arg5 1" },
 	{ PR_GET_CORE_DOMAIN, 0, 1UL << 32, 0, 0, EINVAL, "GET arg3 2^32" },
