@@ -310,8 +310,9 @@ ssize_t core_domain_cgroup_write(struct kernfs_open_file *of, char *buf,
 		fresh = true;
 		level = CORE_DOMAIN_LEVEL_KERNEL;
 	} else if (strcmp(buf, "none") &&
-		 (kstrtou32(buf, 10, &id) || id > CORE_DOMAIN_ID_MAX))
+		 (kstrtou32(buf, 10, &id) || id > CORE_DOMAIN_ID_MAX)) {
 		return -EINVAL;
+	}
 
 	/*
 	 * Whoever opened the file decides, as for cgroup.procs: a file
