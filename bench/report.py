@@ -15,7 +15,7 @@ RAW = os.path.join(OUT, "raw.csv")
 SMT_YIELD = 0.25
 
 # Columns, in this order, where they exist.
-MAIN = ["vanilla", "nosmt", "upstream", "coredomain"]
+MAIN = ["vanilla", "nosmt", "upstream", "coredomain", "coredomain-kernel"]
 UNUSED = ["coredomain-unused", "upstream-unused"]
 ONEDOM = ["coredomain-1dom", "upstream-1dom"]
 FEAT = ("upstream", "coredomain")
@@ -118,7 +118,9 @@ if os.path.exists(gl):
         w("- kernels as the guests reported them: " + "; ".join(f"`{x[7:]}`" for x in seen))
 w("- guests: QEMU TCG, q35, 1 GiB, `-cpu max,vendor=GenuineIntel`; kernels: "
   "vanilla; vanilla booted with `nosmt` (SMT-off reference); upstream "
-  "CONFIG_SCHED_CORE driven through PR_SCHED_CORE; coredomain with `core_domain=on`. "
+  "CONFIG_SCHED_CORE driven through PR_SCHED_CORE; coredomain with `core_domain=on`; "
+  "coredomain-kernel the same with `core_domain_level=kernel` (every domain protects "
+  "kernel entry). "
   "Every guest runs the same static program (`bench/guest/cdbench.c`); only "
   "`--mode` says how it makes a domain.")
 w("- cells: median (min–max over repetitions) and **ratio to vanilla's median**; "
@@ -318,7 +320,7 @@ def gnuplot(name, script):
 
 
 COLOR = {"vanilla": "#8c8c8c", "nosmt": "#9467bd", "upstream": "#1f77b4",
-         "coredomain": "#ff7f0e", "coredomain-unused": "#ffbb78", "coredomain-1dom": "#d62728",
+         "coredomain": "#ff7f0e", "coredomain-kernel": "#8c564b", "coredomain-unused": "#ffbb78", "coredomain-1dom": "#d62728",
          "upstream-unused": "#aec7e8", "upstream-1dom": "#17becf"}
 
 
