@@ -14,11 +14,17 @@
 #   ICOUNT_SHIFT=N -icount shift (3)
 #   BENCH_BUILD=0  use the kernels already in build/obj-{vanilla,upstream,default}
 #   PACK42, PACK22 packing scenarios DxT on 4x2 and 2x2 (default: all)
-#   BENCH_PLANS    subset of "mt42 mt22 ic42"; BENCH_KERNELS: subset of
-#                  "vanilla nosmt upstream coredomain coredomain-kernel"
-#                  (coredomain-kernel: coredomain booted with
-#                  core_domain_level=kernel, so that every domain the
-#                  workloads make protects kernel entry; 4x2 plan only)
+#   BENCH_PLANS    subset of "mt42 mt22 ic42 vm42"; BENCH_KERNELS: subset of
+#                  "vanilla nosmt upstream coredomain coredomain-kernel
+#                  coredomain-nofast" (coredomain-kernel: coredomain booted
+#                  with core_domain_level=kernel, so that every domain the
+#                  workloads make protects kernel entry; coredomain-nofast:
+#                  the same with debugfs core_domain/kernel_fastpath 0, so
+#                  that fast-path VM exits send siblings out too, the
+#                  stand-in for protecting every exit; vm42 only)
+#   vm42           KVM guests inside the guest (an AMD CPU with SVM, one
+#                  TCG thread: QEMU 7.2's nested SVM is not reliable with
+#                  a thread per vCPU, see harness/guests.conf)
 #   BENCH_REPORT_ONLY=1  only redo results.md and the plots from raw.csv
 . "$(dirname "$0")/../harness/lib.sh"
 
@@ -29,8 +35,8 @@ else
 	REPS=${REPS:-5} ICOUNT_REPS=${ICOUNT_REPS:-3} SECS=${SECS:-4}
 fi
 ICOUNT_SHIFT=${ICOUNT_SHIFT:-3}
-PLANS=${BENCH_PLANS:-mt42 mt22 ic42}
-KERNELS=${BENCH_KERNELS:-vanilla nosmt upstream coredomain coredomain-kernel}
+PLANS=${BENCH_PLANS:-mt42 mt22 ic42 vm42}
+KERNELS=${BENCH_KERNELS:-vanilla nosmt upstream coredomain coredomain-kernel coredomain-nofast}
 BOUT=$OUT/bench
 BENCH=$TOP/bench
 start=$(date +%s)
@@ -66,6 +72,7 @@ append_of()  {
 	nosmt) echo nosmt ;;
 	coredomain) echo core_domain=on ;;
 	coredomain-kernel) echo core_domain=on core_domain_level=kernel ;;
+	coredomain-nofast) echo core_domain=on core_domain_level=kernel cdb.nofast=1 ;;
 	*) echo "" ;;
 	esac
 }
@@ -117,6 +124,17 @@ plan_mt22() {
 	[ "$QUICK" = 1 ] && [ -z "${PACK22:-}" ] && list="2x3"
 	for dt in $list; do echo "main pack ${dt%x*} ${dt#*x} $S trace"; done
 }
+# Exit-heavy (to the VMM, or KVM's fast path) and compute-heavy VMs,
+# alone, mixed, and beside a busy domain; 3 VMs of 3 vCPUs on 8 CPUs.
+plan_vm42() {
+	echo "main vm io 3 3 $S"
+	echo "main vm fast 3 3 $S"
+	echo "main vm compute 3 3 $S"
+	echo "main vm mixed 3 3 $S"
+	[ "$QUICK" = 1 ] || echo "main vm mixed 3 3 $S 1x4"
+	echo "main pipe $S 2x3"
+	[ "$QUICK" = 1 ] || echo "main msg 4 4 $S"
+}
 plan_ic42() {
 	echo "none pipe $S"
 	echo "none msg 4 4 $S"
@@ -124,7 +142,7 @@ plan_ic42() {
 	echo "onedom msg 4 4 $S"
 	[ "$QUICK" = 1 ] || echo "main msg 4 4 $S"
 }
-timing_of() { case $1 in ic*) echo icount ;; *) echo mttcg ;; esac; }
+timing_of() { case $1 in ic*) echo icount ;; vm*) echo single ;; *) echo mttcg ;; esac; }
 topo_of()   { case $1 in *42) echo "4 2" ;; *22) echo "2 2" ;; esac; }
 kernels_of() {	# nosmt is the SMT-off throughput reference: not under icount
 	local k
@@ -132,7 +150,9 @@ kernels_of() {	# nosmt is the SMT-off throughput reference: not under icount
 		[ "$1" = ic42 ] && [ "$k" = nosmt ] && continue
 		# The kernel level's cost is a 4x2 question (feat 0: its
 		# unused case is coredomain's)
-		[ "$1" != mt42 ] && [ "$k" = coredomain-kernel ] && continue
+		[ "$1" != mt42 ] && [ "$1" != vm42 ] && [ "$k" = coredomain-kernel ] && continue
+		# The fast path's cost is a VM question
+		[ "$1" != vm42 ] && [ "$k" = coredomain-nofast ] && continue
 		echo "$k"
 	done
 }
@@ -246,6 +266,9 @@ for b in "${boots[@]}"; do
 	bstart=$(date +%s)
 	progress "$idx" "$what: booting" "$(eta $((idx - 1)))"
 	set +e
+	cpu=max,vendor=GenuineIntel tcg=""
+	[ "$timing" = single ] && cpu=max,vendor=AuthenticAMD,+svm tcg=single
+	CPU=$cpu TCG_THREAD=$tcg \
 	CORES=$cores THREADS=$threads SOCKETS=1 MEM=1G ICOUNT=$ic STREAM=0 \
 		TIMEOUT=$((est[$p] * 4 + 300)) \
 		APPEND="$(append_of "$k") cdb.plan=$p cdb.mode=$(mode_of "$k") cdb.feat=$(feat_of "$k")" \

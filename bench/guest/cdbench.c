@@ -28,6 +28,11 @@
  *                            N receivers over AF_UNIX socketpairs
  *   fork P SECS [DxT]        P processes of one domain doing fork + exec
  *                            + exit + wait as fast as they can
+ *   vm KIND N V SECS [DxT]   N VMs (a domain each) of V vCPUs on the KVM
+ *                            API whose real-mode guests exit to this VMM
+ *                            (io), through KVM's fast path (fast), seldom
+ *                            (compute), or one kind per VM in turn
+ *                            (mixed): guest loops and exits per second
  *   cyclic rt|fair SECS [DxT] cyclictest (rt-tests) in a domain of its own
  *                            (/usr/bin/cyclictest), p50/p99/max wakeup
  *                            latency from its histogram
@@ -44,6 +49,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -52,6 +59,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/kvm.h>
 
 #define PR_SET_CORE_DOMAIN		0x43440001
 #define PR_CORE_DOMAIN_NEW		0xffffffffUL
@@ -897,6 +905,294 @@ static void do_cyclic(const char *policy, double secs)
 	result("cyclic", param, "samples", total);
 }
 
+/* ---- virtual machines -------------------------------------------------- */
+
+/*
+ * A VM is a VMM process in a domain of its own (the layout libvirt and
+ * cloud hypervisors use) with V vCPU threads on the KVM API, each running
+ * a real-mode guest at GUEST_CODE that counts loops and leaves guest mode
+ * in one of three ways:
+ *
+ *   io       an OUT to EXIT_PORT every IO_LOOPS loops: every exit goes to
+ *            this VMM (the full exit path and a return to user mode)
+ *   fast     an x2APIC ICR write (an IPI to an APIC id nobody has) every
+ *            FAST_LOOPS loops, which KVM's fast path handles with
+ *            interrupts off and re-enters the guest from; an OUT after
+ *            FAST_PER_OUT of them reports progress
+ *   compute  an OUT every COMPUTE_LOOPS loops: almost no exits
+ *
+ * The guest's loops per second are its throughput, its exits per second
+ * its exit rate.
+ */
+#define GUEST_MEM	0x10000
+#define GUEST_CODE	0x1000
+#define EXIT_PORT	0x10
+#define IO_LOOPS	200
+#define FAST_LOOPS	200
+#define FAST_PER_OUT	100
+#define COMPUTE_LOOPS	2000000
+#define MAXVM		16
+#define MAXVCPU		8
+
+enum { VM_IO, VM_FAST, VM_COMPUTE, VM_KINDS };
+static const char *const vm_kind_name[VM_KINDS] = { "io", "fast", "compute" };
+
+/* Loops and exits of one OUT of each kind. */
+static const double vm_loops_per_out[VM_KINDS] = {
+	IO_LOOPS, (double)FAST_LOOPS * FAST_PER_OUT, COMPUTE_LOOPS,
+};
+static const double vm_exits_per_out[VM_KINDS] = { 1, FAST_PER_OUT + 1, 1 };
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static void guest_code(uint8_t *mem, int kind)
+{
+	/*
+	 *	0:  mov ecx, loops	66 b9 imm32
+	 *	6:  dec ecx		66 49
+	 *	8:  jnz 6		75 fc
+	 *	10: out 0x10, al	e6 10
+	 *	12: jmp 0		eb f2
+	 */
+	static const uint8_t loop_out[] = {
+		0x66, 0xb9, 0, 0, 0, 0, 0x66, 0x49, 0x75, 0xfc,
+		0xe6, EXIT_PORT, 0xeb, 0xf2,
+	};
+	/*
+	 *	0:  mov esi, FAST_PER_OUT	66 be imm32
+	 *	6:  mov ecx, FAST_LOOPS		66 b9 imm32
+	 *	12: dec ecx			66 49
+	 *	14: jnz 12			75 fc
+	 *	16: mov ecx, 0x830 (ICR)	66 b9 imm32
+	 *	22: mov eax, 0xf0 (vector)	66 b8 imm32
+	 *	28: mov edx, 0x100 (dest)	66 ba imm32
+	 *	34: wrmsr			0f 30
+	 *	36: dec esi			66 4e
+	 *	38: jnz 6			75 de
+	 *	40: out 0x10, al		e6 10
+	 *	42: jmp 0			eb d4
+	 */
+	static const uint8_t icr_out[] = {
+		0x66, 0xbe, 0, 0, 0, 0, 0x66, 0xb9, 0, 0, 0, 0,
+		0x66, 0x49, 0x75, 0xfc,
+		0x66, 0xb9, 0x30, 0x08, 0, 0, 0x66, 0xb8, 0xf0, 0, 0, 0,
+		0x66, 0xba, 0x00, 0x01, 0, 0, 0x0f, 0x30,
+		0x66, 0x4e, 0x75, 0xde, 0xe6, EXIT_PORT, 0xeb, 0xd4,
+	};
+	uint8_t *p = mem + GUEST_CODE;
+
+	if (kind == VM_FAST) {
+		memcpy(p, icr_out, sizeof(icr_out));
+		put32(p + 2, FAST_PER_OUT);
+		put32(p + 8, FAST_LOOPS);
+	} else {
+		memcpy(p, loop_out, sizeof(loop_out));
+		put32(p + 2, kind == VM_IO ? IO_LOOPS : COMPUTE_LOOPS);
+	}
+}
+
+static int vm_V, vm_fd, vm_run_size;
+static struct kvm_cpuid2 *vm_cpuid;
+
+/* A vCPU in real mode at GUEST_CODE, its local APIC in x2APIC mode. */
+static int vcpu_setup(int n, struct kvm_run **run)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e;
+	} msrs = { { .nmsrs = 1 }, { .index = 0x1b } };	/* IA32_APIC_BASE */
+	struct kvm_mp_state mp = { KVM_MP_STATE_RUNNABLE };
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	int fd = ioctl(vm_fd, KVM_CREATE_VCPU, n);
+
+	if (fd < 0)
+		return -1;
+	*run = mmap(NULL, vm_run_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (*run == MAP_FAILED || ioctl(fd, KVM_SET_CPUID2, vm_cpuid) ||
+	    ioctl(fd, KVM_GET_SREGS, &sregs))
+		return -1;
+	sregs.cs.base = 0;
+	sregs.cs.selector = 0;
+	if (ioctl(fd, KVM_SET_SREGS, &sregs))
+		return -1;
+	/* After KVM_SET_SREGS, which sets the APIC base too: x2APIC on. */
+	msrs.e.data = 0xfee00000ULL | 1 << 11 | 1 << 10 | (n ? 0 : 1 << 8);
+	if (ioctl(fd, KVM_SET_MSRS, &msrs) != 1)
+		return -1;
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = GUEST_CODE;
+	regs.rflags = 2;
+	if (ioctl(fd, KVM_SET_REGS, &regs) || ioctl(fd, KVM_SET_MP_STATE, &mp))
+		return -1;
+	return fd;
+}
+
+static volatile int vm_failed, vm_exit_reason;
+
+/* One vCPU thread: KVM_RUN for ever, counting its guest's OUTs. */
+static void *vcpu_thread(void *arg)
+{
+	long slot = (long)arg;
+	volatile long *c = &sh->count[slot];
+	struct kvm_run *run;
+	int fd = vcpu_setup(slot % vm_V, &run);
+
+	if (fd < 0) {
+		vm_exit_reason = errno;
+		vm_failed = 1;
+		return NULL;
+	}
+	for (;;) {
+		if (ioctl(fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR)
+				continue;
+			vm_exit_reason = errno;
+			vm_failed = 1;
+			return NULL;
+		}
+		if (run->exit_reason != KVM_EXIT_IO || run->io.port != EXIT_PORT) {
+			vm_exit_reason = run->exit_reason;
+			vm_failed = 2;
+			return NULL;
+		}
+		(*c)++;
+	}
+}
+
+static int vm_kind_of(const char *mix, int i)
+{
+	if (!strcmp(mix, "mixed"))
+		return i % VM_KINDS;
+	for (int k = 0; k < VM_KINDS; k++)
+		if (!strcmp(mix, vm_kind_name[k]))
+			return k;
+	die("vm: unknown guest kind '%s'", mix);
+	return 0;
+}
+
+static const char *vm_mix;
+
+/* The VMM of VM @i: its domain first, so that its vCPU threads inherit it. */
+static void vmm(long i)
+{
+	struct kvm_userspace_memory_region region = {
+		.memory_size = GUEST_MEM,
+	};
+	pthread_t th[MAXVCPU];
+	uint8_t *mem;
+	int kvm, n, nent = 256;
+
+	new_domain();
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0)
+		die("vm: /dev/kvm: %s", strerror(errno));
+	vm_cpuid = calloc(1, sizeof(*vm_cpuid) + nent * sizeof(vm_cpuid->entries[0]));
+	vm_cpuid->nent = nent;
+	if (ioctl(kvm, KVM_GET_SUPPORTED_CPUID, vm_cpuid))
+		die("vm: KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+	vm_fd = ioctl(kvm, KVM_CREATE_VM, 0);
+	vm_run_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm_fd < 0 || vm_run_size <= 0 || ioctl(vm_fd, KVM_CREATE_IRQCHIP, 0))
+		die("vm: creating the VM: %s", strerror(errno));
+	mem = mmap(NULL, GUEST_MEM, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		die("vm: mmap");
+	guest_code(mem, vm_kind_of(vm_mix, i));
+	region.userspace_addr = (uintptr_t)mem;
+	if (ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &region))
+		die("vm: KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+	for (n = 0; n < vm_V; n++)
+		if (pthread_create(&th[n], NULL, vcpu_thread, (void *)(i * vm_V + n)))
+			die("pthread_create");
+	while (!vm_failed)
+		sleep_s(0.05);
+	if (vm_failed == 1) {
+		errno = vm_exit_reason;
+		die("vm %ld: setting up or running a vCPU failed", i);
+	}
+	errno = 0;
+	die("vm %ld: a vCPU made an unexpected exit, reason %d", i, vm_exit_reason);
+}
+
+/*
+ * Kicks sent and waits to enter protected code so far, over every CPU
+ * (debugfs core_domain/kernel of the kernel protection level), or -1.
+ */
+static double cdk_kicks(double *waits)
+{
+	FILE *f = fopen("/sys/kernel/debug/core_domain/kernel", "r");
+	unsigned long long k, w;
+	double kicks = 0;
+	char line[256];
+
+	*waits = 0;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (line[0] != '#' && sscanf(line, "%*d %*s %llu %llu", &k, &w) == 2)
+			kicks += k, *waits += w;
+	fclose(f);
+	return kicks;
+}
+
+static void vm_outs(int N, double *outs)
+{
+	int i, n;
+
+	for (i = 0; i < VM_KINDS; i++)
+		outs[i] = 0;
+	for (i = 0; i < N; i++)
+		for (n = 0; n < vm_V; n++)
+			outs[vm_kind_of(vm_mix, i)] += sh->count[i * vm_V + n];
+}
+
+static void do_vm(const char *mix, int N, int V, double secs)
+{
+	double o0[VM_KINDS], o1[VM_KINDS], w0, w1, k0, k1, wt0, wt1;
+	char param[48];
+	int i, k;
+
+	if (N < 1 || V < 1 || N > MAXVM || V > MAXVCPU || N * V > MAXW / 2)
+		die("vm: 1..%d VMs of 1..%d vCPUs", MAXVM, MAXVCPU);
+	vm_mix = mix;
+	vm_kind_of(mix, 0);
+	vm_V = V;
+	start_bg();
+	for (i = 0; i < N; i++)
+		spawn(vmm, i);
+	sleep_s(warmup);
+	k0 = cdk_kicks(&wt0);
+	vm_outs(N, o0);
+	w0 = now();
+	sleep_s(secs);
+	vm_outs(N, o1);
+	w1 = now();
+	k1 = cdk_kicks(&wt1);
+	kill_all();
+	snprintf(param, sizeof(param), "%s%dx%d%s%s", mix, N, V, bg_D ? "-" : "", bg_D ? bgname() : "");
+	for (k = 0; k < VM_KINDS; k++) {
+		char m[32];
+		int present = 0;
+
+		for (i = 0; i < N; i++)
+			present |= vm_kind_of(mix, i) == k;
+		if (!present)
+			continue;
+		snprintf(m, sizeof(m), "%s_mloops_per_s", vm_kind_name[k]);
+		result("vm", param, m, (o1[k] - o0[k]) * vm_loops_per_out[k] / (w1 - w0) / 1e6);
+		snprintf(m, sizeof(m), "%s_kexits_per_s", vm_kind_name[k]);
+		result("vm", param, m, (o1[k] - o0[k]) * vm_exits_per_out[k] / (w1 - w0) / 1e3);
+	}
+	if (k0 >= 0 && k1 >= 0) {
+		result("vm", param, "kkicks_per_s", (k1 - k0) / (w1 - w0) / 1e3);
+		result("vm", param, "kwaits_per_s", (wt1 - wt0) / (w1 - w0) / 1e3);
+	}
+}
+
 static void info(void)
 {
 	struct utsname u;
@@ -907,6 +1203,12 @@ static void info(void)
 	       mode_name, ncpu, ncores, smt);
 	if (read_file("/sys/kernel/core_domain/active", buf, sizeof(buf)) > 0)
 		printf(" core_domain_active=%s", strtok(buf, "\n"));
+	if (read_file("/sys/kernel/core_domain/level", buf, sizeof(buf)) > 0)
+		printf(" core_domain_level=%s", strtok(buf, "\n"));
+	if (read_file("/sys/kernel/debug/core_domain/kernel_fastpath", buf, sizeof(buf)) > 0)
+		printf(" kernel_fastpath=%s", strtok(buf, "\n"));
+	if (read_file("/sys/module/kvm_amd/parameters/nrips", buf, sizeof(buf)) > 0)
+		printf(" kvm_amd.nrips=%s", strtok(buf, "\n"));
 	if (read_file("/sys/devices/system/cpu/smt/active", buf, sizeof(buf)) > 0)
 		printf(" smt_active=%s", strtok(buf, "\n"));
 	printf("\n");
@@ -918,7 +1220,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: cdbench [--mode none|coredomain|upstream] [--onedom] [--tag T] [--warmup S]\n"
 		"  pack D T SECS [trace] | pipe SECS [DxT] | msg G N SECS [DxT]\n"
-		"  fork P SECS [DxT] | cyclic rt|fair SECS [DxT] | trace-off | info\n");
+		"  fork P SECS [DxT] | cyclic rt|fair SECS [DxT]\n"
+		"  vm io|fast|compute|mixed N V SECS [DxT] | trace-off | info\n");
 	exit(2);
 }
 
@@ -987,6 +1290,9 @@ int main(int argc, char **argv)
 	} else if (!strcmp(argv[a], "fork") && argc - a >= 3) {
 		parse_bg(argv[a + 3]);
 		do_fork(atoi(argv[a + 1]), atof(argv[a + 2]));
+	} else if (!strcmp(argv[a], "vm") && argc - a >= 5) {
+		parse_bg(argv[a + 5]);
+		do_vm(argv[a + 1], atoi(argv[a + 2]), atoi(argv[a + 3]), atof(argv[a + 4]));
 	} else if (!strcmp(argv[a], "cyclic") && argc - a >= 3) {
 		parse_bg(argv[a + 3]);
 		do_cyclic(argv[a + 1], atof(argv[a + 2]));

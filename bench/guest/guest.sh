@@ -10,19 +10,27 @@
 #   onedom  only with a feature: one domain for everything the run starts
 # "unused" lines come first in a plan: upstream's core scheduling stays
 # enabled while a cookie exists, coredomain's static key once a domain has.
+# cdb.nofast=1 turns off the kernel level's VM-exit fast path (debugfs
+# core_domain/kernel_fastpath) before the first step.
 # Output: cdbench's @@B result lines, "@@P i/n ..." before each step (the
 # host's progress line), "@@F ..." for a step that failed.
-mode=none plan= feat=0
+mode=none plan= feat=0 nofast=0
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	cdb.mode=*) mode=${arg#cdb.mode=} ;;
 	cdb.plan=*) plan=${arg#cdb.plan=} ;;
 	cdb.feat=*) feat=${arg#cdb.feat=} ;;
+	cdb.nofast=*) nofast=${arg#cdb.nofast=} ;;
 	esac
 done
 B=/bench/cdbench
 P=/bench/plans/$plan
 [ -f "$P" ] || { echo "no plan '$plan'"; exit 2; }
+if [ "$nofast" = 1 ]; then
+	D=/sys/kernel/debug/core_domain
+	echo 0 >$D/kernel_fastpath && [ "$(cat $D/kernel_fastpath)" = N ] ||
+		{ echo "@@F cannot turn off $D/kernel_fastpath"; exit 2; }
+fi
 $B --mode "$mode" info </dev/null
 sleep 1		# let boot-time work settle
 

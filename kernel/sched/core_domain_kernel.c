@@ -93,6 +93,13 @@ EXPORT_SYMBOL_GPL(core_domain_kernel_key);
 static DEFINE_MUTEX(cdk_enable_mutex);
 static bool cdk_enabled;
 
+/*
+ * Fast-path VM exits (handled with interrupts off, the guest re-entered at
+ * once) stay in CDK_PROT.  debugfs core_domain/kernel_fastpath turns that
+ * off, to measure what protecting every exit would cost.
+ */
+static bool cdk_fastpath = true;
+
 /* The level new domains get unless their creator says: core_domain_level=. */
 static u8 cdk_default_level = CORE_DOMAIN_LEVEL_USER;
 
@@ -228,9 +235,14 @@ static inline bool cdk_current_protected(void)
  */
 bool __core_domain_user_enter(unsigned long work)
 {
-	if (!cdk_current_protected())
-		return true;
-	return cdk_enter_prot(work, NULL, 0);
+	struct core_domain *d = cdk_current_domain();
+	bool prot = d && d->level == CORE_DOMAIN_LEVEL_KERNEL;
+
+	if (prot && !cdk_enter_prot(work, NULL, 0))
+		return false;
+	if (d)
+		trace_core_domain_user(core_domain_id(d), prot);
+	return true;
 }
 
 /**
@@ -242,6 +254,13 @@ void __core_domain_kernel_enter(void)
 {
 	struct cdk_cpu *c = this_cpu_ptr(&cdk_cpus);
 
+	if (trace_core_domain_kernel_enabled()) {
+		struct core_domain *d = cdk_current_domain();
+
+		if (d)
+			trace_core_domain_kernel(core_domain_id(d),
+						 READ_ONCE(c->state) == CDK_PROT);
+	}
 	if (READ_ONCE(c->state) != CDK_HOST)
 		cdk_host(c);
 }
@@ -337,6 +356,23 @@ void __core_domain_guest_exit(void)
 	trace_core_domain_host(core_domain_id(cdk_current_domain()), prot);
 }
 EXPORT_SYMBOL_GPL(__core_domain_guest_exit);
+
+/**
+ * __core_domain_guest_fastpath_off - must a fast-path exit go the full way?
+ *
+ * Called with interrupts off after a VM exit that KVM's fast path handled
+ * and would re-enter the guest from.
+ *
+ * Return: true if this CPU runs a protected vCPU and the fast path is
+ * turned off (debugfs core_domain/kernel_fastpath): the caller leaves the
+ * guest through __core_domain_guest_exit() and enters it again anew.
+ */
+bool __core_domain_guest_fastpath_off(void)
+{
+	return !READ_ONCE(cdk_fastpath) &&
+	       READ_ONCE(this_cpu_ptr(&cdk_cpus)->state) == CDK_PROT;
+}
+EXPORT_SYMBOL_GPL(__core_domain_guest_fastpath_off);
 
 /**
  * core_domain_kernel_pause - send out siblings in protected code
@@ -495,6 +531,7 @@ static int __init cdk_debugfs_init(void)
 	if (!dir)
 		return 0;
 	debugfs_create_file("kernel", 0444, dir, NULL, &cdk_fops);
+	debugfs_create_bool("kernel_fastpath", 0644, dir, &cdk_fastpath);
 	dput(dir);
 	return 0;
 }

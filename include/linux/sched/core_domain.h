@@ -45,6 +45,7 @@ void __core_domain_idle_enter(void);
 void __core_domain_idle_exit(void);
 bool __core_domain_guest_enter(unsigned long work, const int *mode, int stay);
 void __core_domain_guest_exit(void);
+bool __core_domain_guest_fastpath_off(void);
 void core_domain_kernel_pause(void);
 
 /*
@@ -108,6 +109,14 @@ static __always_inline void core_domain_guest_exit(void)
 	if (static_branch_unlikely(&core_domain_kernel_key))
 		__core_domain_guest_exit();
 }
+
+/* A fast-path exit of a protected vCPU: true means take the full exit. */
+static __always_inline bool core_domain_guest_fastpath_off(void)
+{
+	if (static_branch_unlikely(&core_domain_kernel_key))
+		return __core_domain_guest_fastpath_off();
+	return false;
+}
 #else
 static __always_inline bool core_domain_user_enter(unsigned long work)
 {
@@ -126,6 +135,7 @@ static __always_inline bool core_domain_guest_enter(unsigned long work,
 }
 
 static __always_inline void core_domain_guest_exit(void) { }
+static __always_inline bool core_domain_guest_fastpath_off(void) { return false; }
 static inline void core_domain_kernel_pause(void) { }
 #endif /* CONFIG_SCHED_CORE_DOMAIN_KERNEL */
 

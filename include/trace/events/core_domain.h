@@ -180,14 +180,7 @@ TRACE_EVENT(core_domain_guest,
 	TP_printk("domain=%d", __entry->domain)
 );
 
-/**
- * core_domain_host - a vCPU leaves guest mode for host code
- * @domain:	the domain its thread runs under
- * @protected:	whether it left protected guest code (kernel level): from
- *		here its siblings are out of protected code until it
- *		enters the guest again
- */
-TRACE_EVENT(core_domain_host,
+DECLARE_EVENT_CLASS(core_domain_protection,
 	TP_PROTO(u32 domain, bool protected),
 	TP_ARGS(domain, protected),
 	TP_STRUCT__entry(
@@ -200,6 +193,47 @@ TRACE_EVENT(core_domain_host,
 	),
 	TP_printk("domain=%d protected=%d", __entry->domain,
 		  __entry->protected)
+);
+
+/**
+ * core_domain_host - a vCPU leaves guest mode for host code
+ * @domain:	the domain its thread runs under
+ * @protected:	whether it left protected guest code (kernel level): from
+ *		here its siblings are out of protected code until it
+ *		enters the guest again
+ */
+DEFINE_EVENT(core_domain_protection, core_domain_host,
+	TP_PROTO(u32 domain, bool protected),
+	TP_ARGS(domain, protected)
+);
+
+/**
+ * core_domain_user - a task of a domain returns to user mode
+ * @domain:	the domain it runs under
+ * @protected:	whether it is of the kernel level: then it is in
+ *		protected code from here on, and no sibling runs host code
+ *		until it traces core_domain_kernel
+ *
+ * Traced with interrupts off, after the last wait, while kernel-entry
+ * protection is on.
+ */
+DEFINE_EVENT(core_domain_protection, core_domain_user,
+	TP_PROTO(u32 domain, bool protected),
+	TP_ARGS(domain, protected)
+);
+
+/**
+ * core_domain_kernel - a task of a domain entered the kernel from user mode
+ * @domain:	the domain it runs under
+ * @protected:	whether it left protected code: until this CPU has
+ *		traced this, no sibling runs host code
+ *
+ * Traced first thing after the entry, before the CPU takes up host code,
+ * while kernel-entry protection is on.
+ */
+DEFINE_EVENT(core_domain_protection, core_domain_kernel,
+	TP_PROTO(u32 domain, bool protected),
+	TP_ARGS(domain, protected)
 );
 
 #endif /* _TRACE_CORE_DOMAIN_H */

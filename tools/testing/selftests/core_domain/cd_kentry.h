@@ -3,15 +3,20 @@
  * The kernel-entry checker of vm_test: from the same text trace as the
  * isolation checker (cd_timeline.h, which it runs line by line beside it
  * for the tasks' domains and the topology), find every instant at which
- * one thread of a core ran guest code of a protected domain while another
- * thread of that core ran host-kernel code.  That is invariant K of
- * Documentation/scheduler/core-domain.rst, as far as tracepoints show it.
+ * one thread of a core ran guest or user code of a protected domain while
+ * another thread of that core ran host-kernel code.  That is invariant K
+ * of Documentation/scheduler/core-domain.rst, as far as tracepoints show
+ * it.
  *
  * Guest code runs on a CPU from kvm_entry to kvm_exit, both traced by the
- * vCPU thread with interrupts off inside the protected window.  Host
- * kernel code is, on a CPU:
- *   - every traced event but kvm_entry and kvm_exit, which a protected
- *     vCPU traces from its fast path (a tracepoint is kernel code);
+ * vCPU thread with interrupts off inside the protected window.  User code
+ * runs from core_domain_user (traced after the last wait to enter
+ * protected code) to the CPU's next event, which for a protected task is
+ * core_domain_kernel (traced on entry before the CPU takes up host code).
+ * Host kernel code is, on a CPU:
+ *   - every traced event but kvm_entry, kvm_exit, core_domain_user and
+ *     core_domain_kernel, which a protected task traces inside its
+ *     protected window (a tracepoint is kernel code);
  *   - the span of an interrupt handler (irq_handler_entry..exit), of an
  *     interrupt vector (irq_vectors' X_entry..X_exit) and of a softirq
  *     (softirq_entry..exit), nested as they come;
@@ -65,7 +70,8 @@ struct kentry {
 	long judged[KE_MAXJUDGED];	/* domains judged protected */
 	int njudged;
 	int cur[CD_MAXCPU];		/* the task a CPU's last event ran */
-	int guest[CD_MAXCPU];		/* pid in judged guest code, or -1 */
+	int guest[CD_MAXCPU];		/* pid in judged guest or user code, or -1 */
+	char user[CD_MAXCPU];		/* ... and it is user code */
 	long guest_dom[CD_MAXCPU];
 	double guest_since[CD_MAXCPU];
 	int depth[CD_MAXCPU][3];	/* open irq, vector, softirq spans */
@@ -73,6 +79,8 @@ struct kentry {
 	long exposures[KE_NKIND];
 	long entries;			/* judged guest entries */
 	double guest_time;		/* in judged guest code, CPU seconds */
+	long user_entries;		/* judged returns to user mode */
+	double user_time;		/* in judged user code, CPU seconds */
 	long sys_spans, exit_spans;	/* host spans of tasks, opened */
 	int protection;			/* kernel-entry protection was on */
 	int reported;
@@ -193,8 +201,9 @@ static void ke_expose(struct kentry *k, double ts, int guest_cpu, int cpu,
 		k->first_host = cpu;
 	}
 	if (k->reported++ < 5)
-		fprintf(stderr, "# exposure at %.6f: cpu%d runs guest code of domain %d (pid %d), sibling cpu%d runs host %s (pid %d, %s)\n",
-			ts, guest_cpu, CD_ID(k->guest_dom[guest_cpu]),
+		fprintf(stderr, "# exposure at %.6f: cpu%d runs %s code of domain %d (pid %d), sibling cpu%d runs host %s (pid %d, %s)\n",
+			ts, guest_cpu, k->user[guest_cpu] ? "user" : "guest",
+			CD_ID(k->guest_dom[guest_cpu]),
 			k->guest[guest_cpu], cpu, ke_kind_name[kind], k->cur[cpu],
 			what);
 }
@@ -214,7 +223,7 @@ static void ke_host_now(struct kentry *k, int cpu, double ts, int kind,
 	}
 }
 
-/* @cpu enters judged guest code now: no sibling may be in a host span. */
+/* @cpu enters judged code now: no sibling may be in a host span. */
 static void ke_guest_now(struct kentry *k, int cpu, double ts)
 {
 	struct timeline *tl = k->tl;
@@ -228,7 +237,7 @@ static void ke_guest_now(struct kentry *k, int cpu, double ts)
 			continue;
 		kind = ke_host_kind(k, s);
 		if (kind != KE_NKIND)
-			ke_expose(k, ts, cpu, s, kind, "span open at guest entry");
+			ke_expose(k, ts, cpu, s, kind, "span open at entry");
 	}
 }
 
@@ -272,6 +281,27 @@ static void ke_line(struct kentry *k, const char *line, int cpu)
 	ts = field_ts(line);
 	k->cur[cpu] = pid;
 
+	/* Judged user code ends at the CPU's next event. */
+	if (k->guest[cpu] >= 0 && k->user[cpu]) {
+		k->user_time += ts - k->guest_since[cpu];
+		k->guest[cpu] = -1;
+		k->user[cpu] = 0;
+	}
+	if (!strcmp(name, "core_domain_kernel"))
+		return;
+	if (!strcmp(name, "core_domain_user")) {
+		long dom = task_domain(k->tl, pid);
+
+		if (!ke_judged(k, dom))
+			return;
+		k->guest[cpu] = pid;
+		k->user[cpu] = 1;
+		k->guest_dom[cpu] = dom;
+		k->guest_since[cpu] = ts;
+		k->user_entries++;
+		ke_guest_now(k, cpu, ts);
+		return;
+	}
 	if (!strcmp(name, "kvm_entry")) {
 		long dom = task_domain(k->tl, pid);
 

@@ -26,6 +26,14 @@
  *   host-kernel code, and the isolation checker no overlap.
  * kvms.control.mixed: the same VMs in the host domain, judged as if their
  *   domains were protected; the kernel-entry checker must find exposures.
+ * kusers.protected.spin: the user-mode half of K, no KVM needed: tasks of
+ *   two domains of the kernel level spin in user code and make system
+ *   calls beside host tasks that make system calls and take timer
+ *   interrupts; no instant may show a sibling in host code beside their
+ *   user code.
+ * kusers.control.spin: the same in domains of the user level (one idle
+ *   task of the kernel level turns the hooks and their tracepoints on),
+ *   judged as if protected: the checker must find exposures.
  *
  * Without /dev/kvm (a kernel built without KVM, or a CPU without
  * virtualisation) the tests skip, unless CD_VM_REQUIRED=1 makes that a
@@ -256,7 +264,7 @@ static int kvm_missing(char *why, size_t len)
 
 /*
  * Tracing off, then the events the checkers read, on a clean buffer; with
- * @kentry also those of the kernel-entry checker.
+ * @kentry also those of the kernel-entry checker (2: for user code too).
  */
 static void trace_setup(struct __test_metadata *_metadata, int kentry)
 {
@@ -277,6 +285,10 @@ static void trace_setup(struct __test_metadata *_metadata, int kentry)
 		"raw_syscalls/sys_enter", "raw_syscalls/sys_exit",
 		"core_domain/core_domain_host", "core_domain/core_domain_guest",
 	};
+	/* kentry 2: user code too */
+	static const char * const user_events[] = {
+		"core_domain/core_domain_user", "core_domain/core_domain_kernel",
+	};
 	char path[128];
 	unsigned int i;
 
@@ -287,6 +299,11 @@ static void trace_setup(struct __test_metadata *_metadata, int kentry)
 	for (i = 0; kentry && i < ARRAY_SIZE(kentry_events); i++) {
 		snprintf(path, sizeof(path), TRACEFS "events/%s/enable",
 			 kentry_events[i]);
+		ASSERT_EQ(0, put(path, "1")) TH_LOG("%s", path);
+	}
+	for (i = 0; kentry == 2 && i < ARRAY_SIZE(user_events); i++) {
+		snprintf(path, sizeof(path), TRACEFS "events/%s/enable",
+			 user_events[i]);
 		ASSERT_EQ(0, put(path, "1")) TH_LOG("%s", path);
 	}
 	if (kentry)
@@ -760,6 +777,30 @@ static void log_exposures(struct kentry *k)
 	fprintf(stderr, "\n");
 }
 
+/*
+ * Both checkers over the trace, the kinds of exposure found and, where
+ * there must be none, the trace around the first; -1 without a trace.
+ */
+static int run_kentry(struct timeline *tl, struct kentry *k, int prot,
+		      long *lost)
+{
+	FILE *f = cd_trace_open(TRACEFS "trace", lost);
+
+	if (!f)
+		return -1;
+	check_trace_kentry(tl, k, f);
+	fclose(f);
+	log_exposures(k);
+	if (prot && ke_total(k)) {
+		f = fopen(TRACEFS "trace", "r");
+		if (f) {
+			ke_dump_first(k, f, 0.002, 0.0005);
+			fclose(f);
+		}
+	}
+	return 0;
+}
+
 TEST_F_TIMEOUT(kvms, mixed, 300)
 {
 	int i, seconds = vm_seconds(), prot = variant->tagged == VM_PROTECTED;
@@ -767,7 +808,6 @@ TEST_F_TIMEOUT(kvms, mixed, 300)
 	struct kentry *k;
 	char buf[32];
 	long lost;
-	FILE *f;
 
 	ASSERT_NE(NULL, tl);
 	k = ke_new(tl);
@@ -801,18 +841,7 @@ TEST_F_TIMEOUT(kvms, mixed, 300)
 	log_exits(NVMS, seconds);
 	log_kernel_counters();
 
-	f = cd_trace_open(TRACEFS "trace", &lost);
-	ASSERT_NE(NULL, f);
-	check_trace_kentry(tl, k, f);
-	fclose(f);
-	log_exposures(k);
-	if (prot && ke_total(k)) {
-		f = fopen(TRACEFS "trace", "r");
-		if (f) {
-			ke_dump_first(k, f, 0.002, 0.0005);
-			fclose(f);
-		}
-	}
+	ASSERT_EQ(0, run_kentry(tl, k, prot, &lost));
 	TH_LOG("%s: %ld guest entries judged (%.3f s of guest code), %ld system calls and %ld VM exits in host code, %ld exposures; %ld switches, %ld cross-domain sibling overlaps; protection %s",
 	       prot ? "protected" : "control", k->entries, k->guest_time,
 	       k->sys_spans, k->exit_spans, ke_total(k), tl->switches,
@@ -826,6 +855,191 @@ TEST_F_TIMEOUT(kvms, mixed, 300)
 	if (prot) {
 		EXPECT_EQ(0, ke_total(k));
 		EXPECT_EQ(0, tl->violations);
+	} else {
+		EXPECT_LT(0, ke_total(k))
+			TH_LOG("checker found no exposure without protection: it proves nothing");
+	}
+	ke_free(k);
+	tl_free(tl);
+}
+
+#define KU_DOMS		2
+#define KU_THREADS	3
+#define KU_SPIN		200000	/* loops of user code between system calls */
+
+struct ku_shared {
+	volatile int go, stop;
+	volatile long ready, domain[KU_DOMS];
+	volatile long syscalls[KU_DOMS + 1];	/* per domain, and the host's */
+};
+
+static struct ku_shared *ku;
+
+static void *ku_spin(void *arg)
+{
+	volatile long *n = &ku->syscalls[(long)arg];
+	volatile unsigned long x = 0;
+	long i;
+
+	__atomic_add_fetch(&ku->ready, 1, __ATOMIC_SEQ_CST);
+	while (!ku->go)
+		;
+	while (!ku->stop) {
+		for (i = 0; i < KU_SPIN; i++)
+			x += i;
+		getppid();
+		(*n)++;
+	}
+	return NULL;
+}
+
+/* Tenant @d: a domain of @level, KU_THREADS threads of user code. */
+static void ku_tenant(int d, long level)
+{
+	pthread_t th[KU_THREADS];
+	long id = prctl(PR_SET_CORE_DOMAIN, PR_CORE_DOMAIN_NEW, 0,
+			PR_CORE_DOMAIN_SCOPE_THREAD_GROUP, level);
+	int i;
+
+	if (id <= 0)
+		_exit(2);
+	ku->domain[d] = id;
+	for (i = 0; i < KU_THREADS; i++)
+		if (pthread_create(&th[i], NULL, ku_spin, (void *)(long)d))
+			_exit(3);
+	for (i = 0; i < KU_THREADS; i++)
+		pthread_join(th[i], NULL);
+	_exit(0);
+}
+
+/* The host's own work: system calls and short sleeps (timer interrupts). */
+static void ku_host(void)
+{
+	struct timespec ts = { 0, 200000 };
+	char buf[4096];
+	int fd = open("/dev/zero", O_RDONLY | O_CLOEXEC), i;
+
+	if (fd < 0)
+		_exit(2);
+	__atomic_add_fetch(&ku->ready, 1, __ATOMIC_SEQ_CST);
+	while (!ku->go)
+		usleep(1000);
+	while (!ku->stop) {
+		for (i = 0; i < 8; i++)
+			if (read(fd, buf, sizeof(buf)) != sizeof(buf))
+				_exit(4);
+		ku->syscalls[KU_DOMS] += 8;
+		nanosleep(&ts, NULL);
+	}
+	_exit(0);
+}
+
+/* An idle member of a kernel-level domain: the hooks are on. */
+static void ku_idle(void)
+{
+	if (prctl(PR_SET_CORE_DOMAIN, PR_CORE_DOMAIN_NEW, 0,
+		  PR_CORE_DOMAIN_SCOPE_THREAD_GROUP, PR_CORE_DOMAIN_LEVEL_KERNEL) <= 0)
+		_exit(2);
+	__atomic_add_fetch(&ku->ready, 1, __ATOMIC_SEQ_CST);
+	for (;;)
+		pause();
+}
+
+#define KU_PROCS	(KU_DOMS + 3)	/* tenants, two host workers, idle */
+
+FIXTURE(kusers) {
+	pid_t pids[KU_PROCS];
+};
+
+FIXTURE_VARIANT(kusers) {
+	int protected;
+};
+
+FIXTURE_VARIANT_ADD(kusers, protected) { .protected = 1 };
+FIXTURE_VARIANT_ADD(kusers, control) { .protected = 0 };
+
+FIXTURE_SETUP(kusers)
+{
+	ku = mmap(NULL, sizeof(*ku), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ku);
+	memset((void *)ku, 0, sizeof(*ku));
+	trace_setup(_metadata, 2);
+}
+
+FIXTURE_TEARDOWN(kusers)
+{
+	if (!ku)
+		return;
+	ku->go = 1;
+	ku->stop = 1;
+	cd_kill_wait(self->pids, KU_PROCS);
+	cd_kill_group();
+	trace_reset();
+	munmap((void *)ku, sizeof(*ku));
+	ku = NULL;
+}
+
+TEST_F_TIMEOUT(kusers, spin, 300)
+{
+	long level = variant->protected ? PR_CORE_DOMAIN_LEVEL_KERNEL : 0;
+	int i, waited, seconds = vm_seconds() / 2 ? vm_seconds() / 2 : 1;
+	struct timeline *tl = tl_new();
+	struct kentry *k;
+	char buf[32];
+	long lost;
+
+	ASSERT_NE(NULL, tl);
+	k = ke_new(tl);
+	ASSERT_NE(NULL, k);
+	self->pids[KU_PROCS - 1] = cd_fork_tied();
+	if (!self->pids[KU_PROCS - 1])
+		ku_idle();
+	for (i = 0; i < KU_DOMS; i++) {
+		self->pids[i] = cd_fork_tied();
+		if (!self->pids[i])
+			ku_tenant(i, level);
+	}
+	for (i = KU_DOMS; i < KU_PROCS - 1; i++) {
+		self->pids[i] = cd_fork_tied();
+		if (!self->pids[i])
+			ku_host();
+	}
+	for (waited = 0; ku->ready < KU_DOMS * KU_THREADS + 3 && waited < 3000; waited++)
+		usleep(10000);
+	ASSERT_EQ(KU_DOMS * KU_THREADS + 3, ku->ready)
+		TH_LOG("the tasks did not start (prctl failed?)");
+	EXPECT_STREQ("1", cd_read_line("/sys/kernel/core_domain/kernel_entry",
+				       buf, sizeof(buf)));
+	for (i = 0; i < KU_DOMS; i++) {
+		EXPECT_STREQ(variant->protected ? "kernel" : "user",
+			     proc_level(self->pids[i], buf, sizeof(buf)));
+		ke_judge(k, ku->domain[i]);
+	}
+	k->protection = 1;
+	ASSERT_EQ(0, put(TRACEFS "tracing_on", "1"));
+	tl_snapshot(tl);
+	ku->go = 1;
+	sleep(seconds);
+	ASSERT_EQ(0, put(TRACEFS "tracing_on", "0"));
+	ku->stop = 1;
+	log_kernel_counters();
+
+	ASSERT_EQ(0, run_kentry(tl, k, variant->protected, &lost));
+	TH_LOG("%s: %ld returns to user code judged (%.3f s of user code), tenant system calls %ld + %ld, host %ld, %ld system calls in host code, %ld exposures; %ld switches, %ld cross-domain sibling overlaps",
+	       variant->protected ? "protected" : "control", k->user_entries,
+	       k->user_time, ku->syscalls[0], ku->syscalls[1],
+	       ku->syscalls[KU_DOMS], k->sys_spans, ke_total(k),
+	       tl->switches, tl->violations);
+	EXPECT_EQ(0, lost) TH_LOG("trace lost %ld events: inconclusive", lost);
+	EXPECT_EQ(0, tl_uncovered(tl)) TH_LOG("CPUs never seen in the trace");
+	/* The checker saw user code and host code to judge. */
+	EXPECT_LT(0, k->user_entries);
+	EXPECT_LT(0, k->sys_spans);
+	EXPECT_LT(0, ku->syscalls[KU_DOMS]);
+	EXPECT_EQ(0, tl->violations);
+	if (variant->protected) {
+		EXPECT_EQ(0, ke_total(k));
 	} else {
 		EXPECT_LT(0, ke_total(k))
 			TH_LOG("checker found no exposure without protection: it proves nothing");
