@@ -15,12 +15,14 @@ export KCONFIG CORES THREADS SOCKETS MEM TIMEOUT APPEND ICOUNT JOBS CONTEND CONT
 
 MINUTES ?= 10
 
-.PHONY: help run test model bench soak vm shell kernel assemble refresh reassemble patchset \
-	checkpatch clean distclean
+.PHONY: help run test fresh-root model bench soak vm shell kernel assemble refresh reassemble \
+	patchset checkpatch clean distclean
 
 help:
 	@echo "make run         build, boot the SMT guest and run the demo"
 	@echo "make test        build and run every suite; ends 'N passed, N failed'"
+	@echo "make fresh-root  harness/deps.sh and 'make run' in a fresh Debian 12 root"
+	@echo "                 (FRESH_CMD='make test' for CI, FRESH_WITHOUT=rsync must fail)"
 	@echo "make model       check the Promela model of the per-core arbitration (spin)"
 	@echo "make soak MINUTES=N  stress mix + fuzzer on the debug kernel for N minutes"
 	@echo "make bench       vanilla/nosmt/upstream/coredomain benchmarks -> out/bench (QUICK=1: ~11 min)"
@@ -40,6 +42,9 @@ run: kernel
 
 test:
 	@$(H)/test.sh
+
+fresh-root:
+	@$(H)/freshroot.sh
 
 model:
 	@$(H)/deps.sh

@@ -89,6 +89,19 @@ t0=$(date +%s)
 "$TOP/harness/model.sh"
 step model "$t0"
 
+# CI (FRESH_ROOT=1, .ci/run): deps.sh and 'make run' in a fresh Debian 12
+# root, so that a command no package of deps.sh brings fails CI.
+if [ "${FRESH_ROOT:-0}" = 1 ]; then
+	t0=$(date +%s)
+	if "$TOP/harness/freshroot.sh" >"$OUT/test/fresh-root.log" 2>&1; then
+		rec PASS host/fresh-root "$(tail -n 1 "$OUT/test/fresh-root.log" | sed 's/^==> //')"
+	else
+		cp "$BUILD/fresh-root.log" "$OUT/test/fresh-root-inside.log" 2>/dev/null || true
+		rec FAIL host/fresh-root "$(tail -n 1 "$OUT/test/fresh-root.log" | sed 's/^==> //'); see out/test/fresh-root*.log"
+	fi
+	step fresh-root "$t0"
+fi
+
 if [ "${HARNESS_TESTS:-1}" = 1 ]; then
 	t0=$(date +%s)
 	"$TOP/harness/selftest.sh" "${variants%% *}"
