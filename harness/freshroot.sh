@@ -25,12 +25,7 @@ tarball=$BUILD/fresh-root-minbase.tar
 cmd=${FRESH_CMD:-make run}
 start=$(date +%s)
 
-if ! command -v debootstrap >/dev/null; then
-	msg "installing from apt: debootstrap"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq >/dev/null
-	apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
-fi
+"$TOP/harness/deps.sh"	# debootstrap among the rest
 
 # The archive this machine's apt uses, for debootstrap and the root alike.
 mirror=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/*.sources 2>/dev/null)
