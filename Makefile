@@ -15,7 +15,7 @@ export KCONFIG CORES THREADS SOCKETS MEM TIMEOUT APPEND ICOUNT JOBS CONTEND CONT
 
 MINUTES ?= 10
 
-.PHONY: help run test fresh-root model bench soak vm shell kernel assemble refresh reassemble \
+.PHONY: help run test fresh-root buildcheck model bench soak vm shell kernel assemble refresh reassemble \
 	patchset checkpatch clean distclean
 
 help:
@@ -23,6 +23,8 @@ help:
 	@echo "make test        build and run every suite; ends 'N passed, N failed'"
 	@echo "make fresh-root  harness/deps.sh and 'make run' in a fresh Debian 12 root"
 	@echo "                 (FRESH_CMD='make test' for CI, FRESH_WITHOUT=rsync must fail)"
+	@echo "make buildcheck  Debian's config with the option on and off, and every prefix"
+	@echo "                 of the series (bisect); CHECKS='distro' or 'bisect' for one"
 	@echo "make model       check the Promela model of the per-core arbitration (spin)"
 	@echo "make soak MINUTES=N  stress mix + fuzzer on the debug kernel for N minutes"
 	@echo "make bench       vanilla/nosmt/upstream/coredomain benchmarks -> out/bench (QUICK=1: ~11 min)"
@@ -45,6 +47,9 @@ test:
 
 fresh-root:
 	@$(H)/freshroot.sh
+
+buildcheck:
+	@$(H)/buildcheck.sh $(CHECKS)
 
 model:
 	@$(H)/deps.sh

@@ -25,6 +25,8 @@
 #   vm42           KVM guests inside the guest (an AMD CPU with SVM, one
 #                  TCG thread: QEMU 7.2's nested SVM is not reliable with
 #                  a thread per vCPU, see harness/guests.conf)
+#   BENCH_ONLY=RE  only the plan steps matching the extended regex RE
+#                  (e.g. ' tool ': the standard tools)
 #   BENCH_REPORT_ONLY=1  only redo results.md and the plots from raw.csv
 . "$(dirname "$0")/../harness/lib.sh"
 
@@ -54,6 +56,8 @@ fi
 # ---- what the bench needs beyond the harness: Debian's archive only ----
 need=""
 command -v cyclictest >/dev/null || need="$need rt-tests"
+command -v hackbench >/dev/null || need="$need rt-tests"
+command -v perf >/dev/null || need="$need linux-perf"
 command -v gnuplot >/dev/null || need="$need gnuplot-nox"
 if [ -n "$need" ]; then
 	[ "$(id -u)" = 0 ] || die "need root to apt-get install:$need"
@@ -117,6 +121,13 @@ plan_mt42() {
 	echo "main fork 8 $S"
 	echo "main cyclic rt $C 2x4"
 	[ "$QUICK" = 1 ] || echo "main cyclic fair $C 2x4"
+	echo "main tool perf-pipe $S"
+	echo "main tool perf-pipe $S 2x3"
+	echo "main tool perf-msg $S"
+	[ "$QUICK" = 1 ] || echo "main tool perf-msg $S 2x3"
+	echo "main tool hackbench $S"
+	[ "$QUICK" = 1 ] || echo "main tool hackbench $S 2x3"
+	echo "main kwork $S 3x2"
 }
 plan_mt22() {
 	local dt list=${PACK22:-}
@@ -170,13 +181,22 @@ echo 'exec sh /bench/guest.sh' >"$root/coredomain/cmd.sh"
 cp "$BOUT/cdbench" "$BENCH/guest/guest.sh" "$root/bench/"
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
 printf 'root:x:0:\n' >"$root/etc/group"
-ct=$(command -v cyclictest)
-for f in "$ct" $(ldd "$ct" | grep -o '/[^ ]*'); do
-	mkdir -p "$root$(dirname "$f")"
-	cp -L "$f" "$root$f"
+# The standard tools, with the libraries they link (perf: Debian's linux-perf,
+# whose perf bench sched does not depend on the running kernel's version).
+for t in cyclictest hackbench perf; do
+	tp=$(command -v "$t")
+	for f in "$tp" $(ldd "$tp" | grep -o '/[^ ]*'); do
+		mkdir -p "$root$(dirname "$f")"
+		cp -L "$f" "$root$f"
+	done
+	[ "$tp" = "/usr/bin/$t" ] || { mkdir -p "$root/usr/bin"; cp -L "$tp" "$root/usr/bin/$t"; }
 done
-[ "$ct" = /usr/bin/cyclictest ] || { mkdir -p "$root/usr/bin"; cp -L "$ct" "$root/usr/bin/cyclictest"; }
-for p in $PLANS; do "plan_$p" >"$root/bench/plans/$p"; cp "$root/bench/plans/$p" "$BOUT/plan-$p.txt"; done
+"$BOUT/cdbench" tools >"$BOUT/tools.txt"
+for p in $PLANS; do
+	"plan_$p" | { [ -n "${BENCH_ONLY:-}" ] && grep -E -- "$BENCH_ONLY" || cat; } >"$root/bench/plans/$p"
+	[ -s "$root/bench/plans/$p" ] || die "plan $p has no step matching BENCH_ONLY='$BENCH_ONLY'"
+	cp "$root/bench/plans/$p" "$BOUT/plan-$p.txt"
+done
 (cd "$root" && find . | sort | cpio -o -H newc --quiet) >"$BOUT/initramfs.cpio"
 
 # ---- the boot list: repetitions outermost, kernels rotated per repetition ----
@@ -235,7 +255,7 @@ progress() {
 	echo "icount_shift=$ICOUNT_SHIFT"
 	q=""
 	[ "$QUICK" = 1 ] && q=" QUICK=1"
-	echo "command=make bench$q (REPS=$REPS ICOUNT_REPS=$ICOUNT_REPS SECS=$SECS ICOUNT_SHIFT=$ICOUNT_SHIFT${PACK42:+ PACK42='$PACK42'}${PACK22:+ PACK22='$PACK22'}${BENCH_PLANS:+ BENCH_PLANS='$BENCH_PLANS'}${BENCH_KERNELS:+ BENCH_KERNELS='$BENCH_KERNELS'})"
+	echo "command=make bench$q (REPS=$REPS ICOUNT_REPS=$ICOUNT_REPS SECS=$SECS ICOUNT_SHIFT=$ICOUNT_SHIFT${PACK42:+ PACK42='$PACK42'}${PACK22:+ PACK22='$PACK22'}${BENCH_PLANS:+ BENCH_PLANS='$BENCH_PLANS'}${BENCH_KERNELS:+ BENCH_KERNELS='$BENCH_KERNELS'}${BENCH_ONLY:+ BENCH_ONLY='$BENCH_ONLY'})"
 	for v in vanilla upstream default; do
 		r=$KSNAP/obj-$v/include/config/kernel.release
 		[ -f "$r" ] || continue

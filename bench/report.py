@@ -226,6 +226,28 @@ rows = [
     ("cyclic", "fair-bg2x4", "p99_us", "cyclictest SCHED_OTHER beside 2×4 busy, p99 µs", True,
      ("(≤ 1.5× vanilla)", 1.5)),
     ("cyclic", "fair-bg2x4", "max_us", "cyclictest SCHED_OTHER beside 2×4 busy, max µs", True, None),
+    ("tool", "perf-pipe-alone", "us_per_op", "perf bench sched pipe, µs/op", True, None),
+    ("tool", "perf-pipe-bg2x3", "us_per_op", "perf bench sched pipe beside 2×3 busy, µs/op",
+     True, None),
+    ("tool", "perf-msg-alone", "total_s", "perf bench sched messaging, s", True, None),
+    ("tool", "perf-msg-bg2x3", "total_s", "perf bench sched messaging beside 2×3 busy, s",
+     True, None),
+    ("tool", "hackbench-alone", "time_s", "hackbench (rt-tests), s", True, None),
+    ("tool", "hackbench-bg2x3", "time_s", "hackbench (rt-tests) beside 2×3 busy, s", True, None),
+    ("kwork", "bg3x2", "bg_kept", "3×2 busy domains beside a kworker tenant: work kept "
+     "(vs. the tenant without seals)", False, None),
+    ("kwork", "bg3x2", "bg_mloops_per_s", "3×2 busy domains beside a kworker tenant, M loops/s",
+     False, None),
+    ("kwork", "bg3x2", "ctl_bg_mloops_per_s", "the same beside the tenant without seals, "
+     "M loops/s", False, None),
+    ("kwork", "bg3x2", "seals_per_s", "the tenant's memfd seals/s (each a lru_add_drain_all())",
+     False, None),
+    ("kwork", "bg3x2", "kworker_ms_per_s", "kworkers' CPU time beside the sealing tenant, ms/s",
+     True, None),
+    ("kwork", "bg3x2", "ctl_kworker_ms_per_s", "kworkers' CPU time, control, ms/s", True, None),
+    ("kwork", "bg3x2", "kworker_runs_per_s", "kworker runs/s beside the sealing tenant", True,
+     None),
+    ("kwork", "bg3x2", "ctl_kworker_runs_per_s", "kworker runs/s, control", True, None),
 ]
 cols = MAIN + UNUSED
 present = [r for r in rows if data.get(("mttcg", "4x2") + r[:3])]
@@ -261,6 +283,18 @@ if present:
         w(f"| {title} | " + " | ".join(cell(byc.get(c, []), ref if c != "vanilla" else None)
                                        for c in cols) + f" | {tcell} |")
     w("")
+    tools = os.path.join(OUT, "tools.txt")
+    if any(r[0] == "tool" for r in present) and os.path.exists(tools):
+        w("The standard tools run unchanged, each run in a new domain (their children "
+          "inherit it), again and again for the step's seconds and at least 3 times; "
+          "the figure is the median run's. Their command lines (`perf` is Debian's "
+          "linux-perf, `hackbench` rt-tests'):")
+        w("")
+        w("```")
+        for line in open(tools):
+            w(line.rstrip())
+        w("```")
+        w("")
 
 # ---------------------------------------------------------------- VMs
 vmrows = sorted({k[2:] for k in data if k[:2] == ("single", "4x2")},

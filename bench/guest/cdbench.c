@@ -36,9 +36,20 @@
  *   cyclic rt|fair SECS [DxT] cyclictest (rt-tests) in a domain of its own
  *                            (/usr/bin/cyclictest), p50/p99/max wakeup
  *                            latency from its histogram
+ *   tool NAME SECS [DxT]     a standard benchmark (perf bench sched pipe or
+ *                            messaging, rt-tests hackbench) in a domain of
+ *                            its own, run for SECS (at least 3 times): the
+ *                            median of its own figure
+ *   tools                    the command lines 'tool' runs
+ *   kwork SECS DxT           D busy domains of T threads beside a tenant that
+ *                            makes every CPU's kworker run (a memfd seal
+ *                            calls lru_add_drain_all()), after a control
+ *                            without the seals: how much work the busy
+ *                            domains kept, the kworkers' CPU time
  *   trace-off                disable the sched_switch event pack left on
  *   info                     topology, kernel, core-domain state
  */
+#define _GNU_SOURCE
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -905,6 +916,310 @@ static void do_cyclic(const char *policy, double secs)
 	result("cyclic", param, "samples", total);
 }
 
+/* ---- a tenant that makes per-CPU kworkers run -------------------------- */
+
+#define KW_SEALS	1	/* sh->count slot: the tenant's memfd seals */
+#define KW_PAGES	16	/* pages each faulter thread maps per round */
+
+/* Keep this CPU's LRU batch non-empty: map, touch and unmap fresh pages. */
+static void kw_pin(long cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+static void *kw_faulter(void *arg)
+{
+	long i;
+
+	kw_pin((long)arg);
+	while (!sh->stop) {
+		char *p = mmap(NULL, KW_PAGES * 4096, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			continue;
+		for (i = 0; i < KW_PAGES; i++)
+			p[i * 4096] = 1;
+		munmap(p, KW_PAGES * 4096);
+	}
+	return NULL;
+}
+
+static int kw_pipe[2], kw_ack[2];
+
+/* Write a page to a new memfd on this CPU and hand the fd to the sealer. */
+static void *kw_writer(void *arg)
+{
+	static char page[4096];
+	int fd;
+
+	kw_pin((long)arg);
+	while (!sh->stop) {
+		fd = memfd_create("cdbench-kw", MFD_ALLOW_SEALING);
+		if (fd < 0)
+			die("memfd_create");
+		if (write(fd, page, sizeof(page)) != sizeof(page))
+			die("memfd write");
+		/* In step: the page must still be in this CPU's batch. */
+		if (write(kw_pipe[1], &fd, sizeof(fd)) != sizeof(fd) ||
+		    read(kw_ack[0], &fd, sizeof(fd)) != sizeof(fd))
+			die("pipe");
+	}
+	return NULL;
+}
+
+/*
+ * The tenant, a domain of its own: a faulter thread on every CPU, a writer
+ * on the first CPU and a sealer on the last.  The writer's page still sits
+ * in the first CPU's LRU batch when the sealer, with @seal, adds
+ * F_SEAL_WRITE: the seal drains only its own CPU's batch, finds the page
+ * pinned by the other's and calls lru_add_drain_all(), a drain work item
+ * for the per-CPU kworker of every CPU whose batch is not empty and a wait
+ * for all of them.  Without @seal the same calls make no kworker run.
+ */
+static void kw_tenant(long seal)
+{
+	pthread_t th;
+	long cpu, first = -1, last = -1;
+	int fd;
+
+	new_domain();
+	if (pipe(kw_pipe) || pipe(kw_ack))
+		die("pipe");
+	for (cpu = 0; cpu < MAXCPU; cpu++) {
+		if (!online[cpu])
+			continue;
+		if (first < 0)
+			first = cpu;
+		last = cpu;
+		if (pthread_create(&th, NULL, kw_faulter, (void *)cpu))
+			die("pthread_create");
+	}
+	if (pthread_create(&th, NULL, kw_writer, (void *)first))
+		die("pthread_create");
+	kw_pin(last);
+	while (!sh->stop) {
+		if (read(kw_pipe[0], &fd, sizeof(fd)) != sizeof(fd))
+			die("pipe read");
+		if (seal && fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE))
+			die("F_ADD_SEALS");
+		close(fd);
+		if (write(kw_ack[1], &fd, sizeof(fd)) != sizeof(fd))
+			die("pipe write");
+		sh->count[KW_SEALS]++;
+	}
+}
+
+/*
+ * CPU time of every kworker, ns, and (@runs) how many times they ran:
+ * /proc/PID/schedstat of each task named kworker/...
+ */
+static double kworker_ns(double *runs)
+{
+	char path[300], buf[128], *end;
+	struct dirent *e;
+	double ns = 0;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		die("/proc");
+	while ((e = readdir(d))) {
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+		if (read_file(path, buf, sizeof(buf)) < 0 || strncmp(buf, "kworker/", 8))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/schedstat", e->d_name);
+		if (read_file(path, buf, sizeof(buf)) <= 0)
+			continue;
+		ns += strtod(buf, &end);
+		strtod(end, &end);	/* time spent waiting on a runqueue */
+		*runs += strtod(end, NULL);
+	}
+	closedir(d);
+	return ns;
+}
+
+static long bg_work(void)
+{
+	long s = 0;
+	int i;
+
+	for (i = MAXW / 2; i < MAXW; i++)
+		s += sh->count[i];
+	return s;
+}
+
+/*
+ * Busy background domains beside the kworker tenant: first the control
+ * (the tenant without seals), then the tenant with them, @secs each.  The
+ * background's work rate in both, the seals and the kworkers' CPU time
+ * per second, and how much of its control rate the background kept.
+ */
+static void do_kwork(double secs)
+{
+	double w0, w1, k0, k1, r0, r1, rate[2], seals[2], kw[2], kr[2];
+	long n0, n1, s0, s1;
+	int seal;
+
+	start_bg();
+	for (seal = 0; seal <= 1; seal++) {
+		spawn(kw_tenant, seal);
+		sleep_s(warmup);
+		n0 = bg_work();
+		s0 = sh->count[KW_SEALS];
+		r0 = r1 = 0;
+		k0 = kworker_ns(&r0);
+		w0 = now();
+		sleep_s(secs);
+		n1 = bg_work();
+		s1 = sh->count[KW_SEALS];
+		k1 = kworker_ns(&r1);
+		w1 = now();
+		rate[seal] = (n1 - n0) / (w1 - w0);
+		seals[seal] = (s1 - s0) / (w1 - w0);
+		kw[seal] = (k1 - k0) / 1e6 / (w1 - w0);
+		kr[seal] = (r1 - r0) / (w1 - w0);
+		/* Stop the tenant only: the background keeps running. */
+		kill(-groups[ngroups - 1], SIGKILL);
+		waitpid(groups[ngroups - 1], NULL, 0);
+		ngroups--;
+		sh->count[KW_SEALS] = 0;
+	}
+	kill_all();
+	result("kwork", bgname(), "ctl_bg_mloops_per_s", rate[0] / 1e6);
+	result("kwork", bgname(), "bg_mloops_per_s", rate[1] / 1e6);
+	result("kwork", bgname(), "bg_kept", rate[0] ? rate[1] / rate[0] : 0);
+	result("kwork", bgname(), "ctl_kworker_ms_per_s", kw[0]);
+	result("kwork", bgname(), "kworker_ms_per_s", kw[1]);
+	result("kwork", bgname(), "ctl_kworker_runs_per_s", kr[0]);
+	result("kwork", bgname(), "kworker_runs_per_s", kr[1]);
+	result("kwork", bgname(), "seals_per_s", seals[1]);
+	result("kwork", bgname(), "ctl_ops_per_s", seals[0]);
+}
+
+/* ---- standard tools ---------------------------------------------------- */
+
+/*
+ * Published benchmarks, run unchanged in a domain of their own (each run a
+ * new one; the tool's children inherit it).  The command lines are fixed so
+ * that results compare across kernels and with published numbers scaled by
+ * the sizes below; 'cdbench tools' prints them.  @key marks the number in
+ * the tool's output: after it, or (@before) just before it.
+ */
+static const struct tool {
+	const char *name, *metric, *key;
+	int before;
+	char *const argv[12];
+} tools[] = {
+	{ "perf-pipe", "us_per_op", "usecs/op", 1,
+	  { "/usr/bin/perf", "bench", "sched", "pipe", "-l", "20000", NULL } },
+	{ "perf-msg", "total_s", "Total time:", 0,
+	  { "/usr/bin/perf", "bench", "sched", "messaging", "-g", "2", "-l", "20", NULL } },
+	{ "hackbench", "time_s", "Time:", 0,
+	  { "/usr/bin/hackbench", "-g", "2", "-l", "50", NULL } },
+};
+
+static void print_tools(void)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < sizeof(tools) / sizeof(tools[0]); i++) {
+		printf("%s:", tools[i].name);
+		for (j = 0; tools[i].argv[j]; j++)
+			printf(" %s", j ? tools[i].argv[j] : strrchr(tools[i].argv[0], '/') + 1);
+		printf("\n");
+	}
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* One run of @t in a new domain; its figure, or a negative value. */
+static double tool_run(const struct tool *t)
+{
+	char line[512], *p;
+	double v = -1;
+	int status, fd;
+	pid_t pid;
+	FILE *f;
+
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		fd = open("/tmp/tool.out", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		new_domain();
+		execv(t->argv[0], t->argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	f = fopen("/tmp/tool.out", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		p = strstr(line, t->key);
+		if (!p)
+			continue;
+		v = t->before ? strtod(line, NULL) : strtod(p + strlen(t->key), NULL);
+		break;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) || v <= 0) {
+		fprintf(stderr, "cdbench: %s failed (status %#x):\n", t->name, status);
+		rewind(f);
+		while (fgets(line, sizeof(line), f))
+			fputs(line, stderr);
+		v = -1;
+	}
+	fclose(f);
+	return v;
+}
+
+/* Run tool @name again and again for @secs (at least 3 times): the median. */
+static void do_tool(const char *name, double secs)
+{
+	const struct tool *t = NULL;
+	double v[64], t0;
+	char param[64];
+	unsigned int i;
+	int n = 0;
+
+	for (i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
+		if (!strcmp(tools[i].name, name))
+			t = &tools[i];
+	if (!t)
+		die("no tool '%s' (cdbench tools lists them)", name);
+	start_bg();
+	snprintf(param, sizeof(param), "%s-%s", t->name, bgname());
+	t0 = now();
+	while (n < 64 && (n < 3 || now() - t0 < secs)) {
+		v[n] = tool_run(t);
+		if (v[n] < 0) {
+			kill_all();
+			result("tool", param, "failed", 1);
+			return;
+		}
+		n++;
+	}
+	kill_all();
+	qsort(v, n, sizeof(v[0]), cmp_double);
+	result("tool", param, t->metric, n & 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2);
+	result("tool", param, "runs", n);
+}
+
 /* ---- virtual machines -------------------------------------------------- */
 
 /*
@@ -1220,7 +1535,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: cdbench [--mode none|coredomain|upstream] [--onedom] [--tag T] [--warmup S]\n"
 		"  pack D T SECS [trace] | pipe SECS [DxT] | msg G N SECS [DxT]\n"
-		"  fork P SECS [DxT] | cyclic rt|fair SECS [DxT]\n"
+		"  fork P SECS [DxT] | cyclic rt|fair SECS [DxT] | tool NAME SECS [DxT] | tools\n"
+		"  kwork SECS DxT\n"
 		"  vm io|fast|compute|mixed N V SECS [DxT] | trace-off | info\n");
 	exit(2);
 }
@@ -1275,6 +1591,14 @@ int main(int argc, char **argv)
 
 	if (!strcmp(argv[a], "info")) {
 		info();
+	} else if (!strcmp(argv[a], "kwork") && argc - a >= 3) {
+		parse_bg(argv[a + 2]);
+		do_kwork(atof(argv[a + 1]));
+	} else if (!strcmp(argv[a], "tools")) {
+		print_tools();
+	} else if (!strcmp(argv[a], "tool") && argc - a >= 3) {
+		parse_bg(argv[a + 3]);
+		do_tool(argv[a + 1], atof(argv[a + 2]));
 	} else if (!strcmp(argv[a], "trace-off")) {
 		put("events/sched/sched_switch/enable", "0");
 		put("trace", "");
