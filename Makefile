@@ -27,7 +27,7 @@ help:
 	@echo "                 of the series (bisect); CHECKS='distro' or 'bisect' for one"
 	@echo "make model       check the Promela model of the per-core arbitration (spin)"
 	@echo "make soak MINUTES=N  stress mix + fuzzer on the debug kernel for N minutes"
-	@echo "make bench       vanilla/nosmt/upstream/coredomain benchmarks -> out/bench (QUICK=1: ~11 min)"
+	@echo "make bench       vanilla/nosmt/upstream/coredomain benchmarks -> out/bench (QUICK=1: ~15-25 min)"
 	@echo "                 KCONFIG=debug (lockdep etc.), KCONFIG='default debug'"
 	@echo "make vm CMD='..' FILES='..'  run CMD in the guest with host FILES"
 	@echo "make shell       interactive guest shell"

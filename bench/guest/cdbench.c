@@ -1064,7 +1064,7 @@ static void do_kwork(double secs)
 {
 	double w0, w1, k0, k1, r0, r1, rate[2], seals[2], kw[2], kr[2];
 	long n0, n1, s0, s1;
-	int seal;
+	int seal, st;
 
 	start_bg();
 	for (seal = 0; seal <= 1; seal++) {
@@ -1086,8 +1086,13 @@ static void do_kwork(double secs)
 		kr[seal] = (r1 - r0) / (w1 - w0);
 		/* Stop the tenant only: the background keeps running. */
 		kill(-groups[ngroups - 1], SIGKILL);
-		waitpid(groups[ngroups - 1], NULL, 0);
+		waitpid(groups[ngroups - 1], &st, 0);
 		ngroups--;
+		if (!WIFSIGNALED(st)) {
+			kill_all();
+			result("kwork", bgname(), "failed", 1);
+			return;
+		}
 		sh->count[KW_SEALS] = 0;
 	}
 	kill_all();
