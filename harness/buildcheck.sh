@@ -120,7 +120,7 @@ distro() {
 }
 
 bisect() {
-	local wt=$BUILD/bisect obj=$BUILD/obj-bisect t0 n=0 c subj base_warn cfgs=() f
+	local wt=$BUILD/bisect obj=$BUILD/obj-bisect t0 n=0 c subj base_warn cfgs=() f f0=$fails
 	t0=$(date +%s)
 	for f in base test coredomain; do cfgs+=("$TOP/config/$f.config"); done
 	local commits
@@ -154,7 +154,11 @@ bisect() {
 			bad "bisect $n: CONFIG_SCHED_CORE_DOMAIN not set"
 		n=$((n + 1))
 	done
-	note "bisect: base and all $((n - 1)) prefixes build vmlinux in $(($(date +%s) - t0)) s"
+	if [ "$fails" = "$f0" ]; then
+		note "bisect: base and all $((n - 1)) prefixes build vmlinux in $(($(date +%s) - t0)) s"
+	else
+		note "bisect: $((fails - f0)) of $((n - 1)) prefixes failed, $(($(date +%s) - t0)) s"
+	fi
 }
 
 for w in $what; do

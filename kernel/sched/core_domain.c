@@ -123,6 +123,12 @@ static ssize_t active_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return sysfs_emit(buf, "%d\n", core_domain_enforcing);
 }
 
+static ssize_t arbitrating_show(struct kobject *kobj,
+				struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", core_domain_arbitrating());
+}
+
 static ssize_t reason_show(struct kobject *kobj, struct kobj_attribute *attr,
 			   char *buf)
 {
@@ -154,11 +160,13 @@ static struct kobj_attribute mode_attr = __ATTR_RO(mode);
 static struct kobj_attribute level_attr = __ATTR_RO(level);
 static struct kobj_attribute kernel_entry_attr = __ATTR_RO(kernel_entry);
 static struct kobj_attribute active_attr = __ATTR_RO(active);
+static struct kobj_attribute arbitrating_attr = __ATTR_RO(arbitrating);
 static struct kobj_attribute reason_attr = __ATTR_RO(reason);
 
 static struct attribute *core_domain_attrs[] = {
 	&mode_attr.attr,
 	&active_attr.attr,
+	&arbitrating_attr.attr,
 	&reason_attr.attr,
 	&level_attr.attr,
 	&kernel_entry_attr.attr,

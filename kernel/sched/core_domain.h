@@ -59,6 +59,7 @@ struct rq;
 
 /* core_tag.c: the per-core arbitration, called by the scheduler core. */
 void core_domain_enable(void);
+bool core_domain_arbitrating(void);
 void core_domain_enqueue(struct rq *rq, struct task_struct *p);
 void core_domain_dequeue(struct rq *rq, struct task_struct *p);
 struct task_struct *core_domain_arbitrate(struct rq *rq, struct task_struct *next);

@@ -123,7 +123,8 @@ int core_domain_sched_core(unsigned long cmd, pid_t pid, unsigned long type,
 	case PR_SCHED_CORE_CREATE:
 		d = core_domain_alloc(NULL);
 		if (IS_ERR(d)) {
-			err = -ENOMEM;
+			/* Upstream's CREATE fails with ENOMEM, not ENOSPC. */
+			err = PTR_ERR(d) == -EPERM ? -EPERM : -ENOMEM;
 			goto out;
 		}
 		err = core_domain_move_pid(d, true, pid, type, 0);

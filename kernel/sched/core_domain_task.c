@@ -27,7 +27,10 @@
  * Every domain is charged to its creator's user (user.max_core_domains,
  * per user namespace), and the charged domains never take the last
  * quarter of the ids: one user's domains are that user's problem, not
- * root's.
+ * root's.  The first domain turns the arbitration on for every CPU; with
+ * kernel.core_domain_unprivileged_enable at 0 only CAP_SYS_ADMIN in the
+ * initial user namespace may create it, and anyone may create domains
+ * once the arbitration is on.
  *
  * A task in a cgroup that imposes a domain (cpu.core_domain, see
  * core_domain_cgroup.c) is confined to that domain and to the narrower
@@ -50,6 +53,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/stop_machine.h>
+#include <linux/sysctl.h>
 #include <linux/user_namespace.h>
 #include <linux/xarray.h>
 
@@ -62,6 +66,8 @@ static DEFINE_XARRAY_FLAGS(core_domains, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_IRQ);
 static u32 core_domain_next_id;
 /* Live domains charged to a user: at most three quarters of the ids. */
 static atomic_t core_domains_charged = ATOMIC_INIT(0);
+/* kernel.core_domain_unprivileged_enable: who may turn the arbitration on. */
+static int core_domain_unprivileged_enable = 1;
 
 /*
  * Charge a new domain to the caller's user.  Callers with CAP_SYS_RESOURCE
@@ -103,7 +109,9 @@ static void cd_uncharge(struct core_domain *d)
  * cgroup write calls this with the credentials the file was opened with.
  *
  * Return: the domain with one reference, or ERR_PTR(-ENOSPC) when the ids
- * or the caller's quota are exhausted, ERR_PTR(-ENOMEM).
+ * or the caller's quota are exhausted, ERR_PTR(-EPERM) when the domain
+ * would turn the arbitration on and the caller may not do that,
+ * ERR_PTR(-ENOMEM).
  */
 struct core_domain *core_domain_alloc(struct core_domain *parent)
 {
@@ -111,6 +119,10 @@ struct core_domain *core_domain_alloc(struct core_domain *parent)
 	struct core_domain *d;
 	int err;
 
+	if (!core_domain_arbitrating() &&
+	    !READ_ONCE(core_domain_unprivileged_enable) &&
+	    !capable(CAP_SYS_ADMIN))
+		return ERR_PTR(-EPERM);
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)
 		return ERR_PTR(-ENOMEM);
@@ -790,3 +802,22 @@ static int __init core_domain_task_debugfs_init(void)
 	return 0;
 }
 late_initcall(core_domain_task_debugfs_init);
+
+static struct ctl_table core_domain_sysctls[] = {
+	{
+		.procname	= "core_domain_unprivileged_enable",
+		.data		= &core_domain_unprivileged_enable,
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= SYSCTL_ZERO,
+		.extra2		= SYSCTL_ONE,
+	},
+};
+
+static int __init core_domain_sysctl_init(void)
+{
+	register_sysctl_init("kernel", core_domain_sysctls);
+	return 0;
+}
+late_initcall(core_domain_sysctl_init);

@@ -925,6 +925,18 @@ out:
 	mutex_unlock(&cd_enable_mutex);
 }
 
+/**
+ * core_domain_arbitrating - whether core_domain_enable() has finished
+ *
+ * Return: true once the first domain has turned the arbitration on (it
+ * then stays on until reboot), false before.
+ */
+bool core_domain_arbitrating(void)
+{
+	/* Pairs with the release in core_domain_enable(). */
+	return smp_load_acquire(&cd_ready);
+}
+
 /* Why the cores could not be set up, for /sys/kernel/core_domain/reason. */
 static char cd_cores_err[160] __ro_after_init;
 

@@ -208,6 +208,94 @@ static int make_groups(void *arg)
 	return 0;
 }
 
+/* --- 0. who may turn the arbitration on --- */
+
+#define UNPRIV		"/proc/sys/kernel/core_domain_unprivileged_enable"
+#define ARBITRATING	"/sys/kernel/core_domain/arbitrating"
+
+/* The number in the first line of @path, -1 when there is none. */
+static long read_long(const char *path)
+{
+	char line[64];
+
+	return *cd_read_line(path, line, sizeof(line)) ? atol(line) : -1;
+}
+
+static int write_unpriv(void *arg)
+{
+	/* The sysctl is root's: a user cannot open it for writing. */
+	return put(UNPRIV, "1") == -EACCES ? 0 : 1;
+}
+
+/* With the sysctl at 0: every way of making a first domain is refused. */
+static int first_domain_refused(void *arg)
+{
+	if (cd_set(PR_CORE_DOMAIN_NEW, 0, PR_CORE_DOMAIN_SCOPE_THREAD) != -1 ||
+	    errno != EPERM)
+		return 1;
+	if (prctl(PR_SCHED_CORE, PR_SCHED_CORE_CREATE, 0,
+		  PR_SCHED_CORE_SCOPE_THREAD_GROUP, 0) != -1 || errno != EPERM)
+		return 2;
+	if (put(cgp("cdP/a", "cpu.core_domain"), "new") != -EPERM)
+		return 3;
+	/* Nothing changed, and the arbitration is still off. */
+	if (cd_get(0) != 0 || cg_domain("cdP/a") != 0 ||
+	    read_long(ARBITRATING) != 0)
+		return 4;
+	return 0;
+}
+
+static int first_domain_made(void *arg)
+{
+	long id = cd_set(PR_CORE_DOMAIN_NEW, 0, PR_CORE_DOMAIN_SCOPE_THREAD);
+
+	return id > 0 && cd_get(0) == id ? 0 : 1;
+}
+
+/*
+ * First, before any other test makes a domain: on a boot where nothing
+ * has turned the arbitration on (CD_PERM_FRESH=1 says this boot must be
+ * one), the sysctl at 0 keeps an unprivileged user from turning it on,
+ * and not root.  Once it is on, the sysctl no longer matters.
+ */
+TEST(first_domain_obeys_core_domain_unprivileged_enable)
+{
+	const char *fresh = getenv("CD_PERM_FRESH");
+	long arb = read_long(ARBITRATING);
+
+	ASSERT_EQ(1, read_long(UNPRIV));	/* the default */
+	ASSERT_TRUE(arb == 0 || arb == 1);
+	/* Bad values: EINVAL, and nothing changed. */
+	EXPECT_EQ(-EINVAL, put(UNPRIV, "2"));
+	EXPECT_EQ(-EINVAL, put(UNPRIV, "-1"));
+	EXPECT_EQ(-EINVAL, put(UNPRIV, "x"));
+	EXPECT_EQ(1, read_long(UNPRIV));
+	EXPECT_EQ(0, as_user(UID_USER, write_unpriv, NULL));
+	EXPECT_EQ(1, read_long(UNPRIV));
+
+	if (arb == 0) {
+		delegate();
+		EXPECT_EQ(0, as_user(UID_USER, make_groups, NULL));
+		EXPECT_EQ(0, put(UNPRIV, "0"));
+		EXPECT_EQ(0, as_user(UID_USER, first_domain_refused, NULL));
+		EXPECT_EQ(0, read_long(ARBITRATING));
+		/* Root may turn it on; then the user may make domains too. */
+		EXPECT_EQ(0, as_user(0, first_domain_made, NULL));
+		EXPECT_EQ(1, read_long(ARBITRATING));
+		EXPECT_EQ(0, as_user(UID_USER, first_domain_made, NULL));
+		EXPECT_EQ(0, put(UNPRIV, "1"));
+		undelegate();
+	} else {
+		EXPECT_EQ(0, put(UNPRIV, "0"));
+		EXPECT_EQ(0, as_user(UID_USER, first_domain_made, NULL));
+		EXPECT_EQ(0, put(UNPRIV, "1"));
+		/* The refusal needs a boot where the arbitration is off. */
+		EXPECT_FALSE(fresh && !strcmp(fresh, "1"));
+		if (!fresh)
+			cd_say("# arbitration on already: a first domain's refusal needs CD_PERM_FRESH=1\n");
+	}
+}
+
 /* --- 1. cgroup writes and migrations check the tasks they move --- */
 
 static pid_t victim;

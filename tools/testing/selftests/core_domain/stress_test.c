@@ -90,8 +90,15 @@
  * Trace buffer per CPU, in KB: about 120,000 events, more than a CPU
  * records in a 10 s area even if the reader never ran (the busiest area,
  * churn, traced 3,500 switches a second over all 8 CPUs in the soak).
+ * That holds only while every producer is paced: two threads handing a
+ * pipe or futex back and forth on one CPU, unpaced, switch every few
+ * microseconds, as fast as the CPU goes, and outran the reader of a
+ * loaded guest by hundreds of thousands of events.  PACE_US is the least
+ * time between two hand-overs of one pair: at most 2 * 10^6 / PACE_US
+ * switches a second each.
  */
 #define TRACE_KB	8192
+#define PACE_US		500
 
 /* ------------------------------------------------------------------ */
 /* small helpers                                                        */
@@ -1011,10 +1018,21 @@ static void *th_echo(void *arg)
 	return NULL;
 }
 
+/* Spin until PACE_US after the previous hand-over (*@last), the CPU busy. */
+static void pace(double *last)
+{
+	double now;
+
+	while ((now = cd_now_s()) < *last + PACE_US / 1e6 && !sh->stop)
+		;
+	*last = now;
+}
+
 static void *th_pipe(void *arg)
 {
 	struct targ *a = arg;
 	int fds[4];		/* a[0] a[1] b[0] b[1] */
+	double last = 0;
 	pthread_t t;
 	char c = 0;
 
@@ -1022,6 +1040,7 @@ static void *th_pipe(void *arg)
 		return NULL;
 	pthread_create(&t, NULL, th_echo, fds);
 	while (!sh->stop) {
+		pace(&last);
 		if (write(fds[1], &c, 1) != 1 || read(fds[2], &c, 1) != 1)
 			break;
 		PROG(a->idx);
@@ -1057,10 +1076,12 @@ static void *th_futex(void *arg)
 	struct targ *a = arg;
 	struct fpair *p = calloc(1, sizeof(*p));
 	struct timespec ts = { 0, 2000000 };
+	double last = 0;
 	pthread_t t;
 
 	pthread_create(&t, NULL, th_futex_partner, p);
 	while (!sh->stop) {
+		pace(&last);
 		p->word = 1;
 		futex(&p->word, FUTEX_WAKE_PRIVATE, 1);
 		while (p->word == 1 && !sh->stop)
