@@ -25,19 +25,9 @@ BOUT=$OUT/buildcheck
 mkdir -p "$BOUT"
 [ -d "$SRC/.git" ] || "$TOP/harness/assemble.sh"
 "$TOP/harness/deps.sh"
-# Debian's configs; pahole, without which Kconfig drops DEBUG_INFO_BTF and
-# with it SCHED_CLASS_EXT, as Debian's build has it.
-need=""
-[ -d /usr/src/linux-config-6.12 ] || need="$need linux-config-6.12"
-command -v pahole >/dev/null || need="$need dwarves"
-if [ -n "$need" ]; then
-	[ "$(id -u)" = 0 ] || die "need root to apt-get install:$need"
-	msg "installing from apt:$need"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq >/dev/null
-	# shellcheck disable=SC2086
-	apt-get install -y -qq --no-install-recommends $need >/dev/null
-fi
+# deps.sh installs Debian's configs (linux-config-6.12) and pahole.
+[ -d /usr/src/linux-config-6.12 ] && command -v pahole >/dev/null ||
+	die "linux-config-6.12 or pahole (dwarves) missing: harness/deps.sh installs them"
 DEBCFG=/usr/src/linux-config-6.12/config.amd64_none_amd64.xz
 fails=0
 summary=$BOUT/summary.txt

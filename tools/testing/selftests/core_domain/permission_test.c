@@ -292,7 +292,7 @@ TEST(first_domain_obeys_core_domain_unprivileged_enable)
 		/* The refusal needs a boot where the arbitration is off. */
 		EXPECT_FALSE(fresh && !strcmp(fresh, "1"));
 		if (!fresh)
-			cd_say("# arbitration on already: a first domain's refusal needs CD_PERM_FRESH=1\n");
+			cd_say("# arbitration on: the refusal is tested with CD_PERM_FRESH=1\n");
 	}
 }
 
